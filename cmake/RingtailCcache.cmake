@@ -1,0 +1,7 @@
+# ccache makes the second CI build of an unchanged tree nearly free.
+find_program(RINGTAIL_CCACHE ccache)
+if(RINGTAIL_CCACHE AND NOT CMAKE_CXX_COMPILER_LAUNCHER)
+  set(CMAKE_C_COMPILER_LAUNCHER "${RINGTAIL_CCACHE}")
+  set(CMAKE_CXX_COMPILER_LAUNCHER "${RINGTAIL_CCACHE}")
+  set(CMAKE_CUDA_COMPILER_LAUNCHER "${RINGTAIL_CCACHE}")
+endif()

@@ -1,0 +1,208 @@
+// The "mpi" backend: Open MPI's collectives on host buffers. Each communicator
+// owns a duplicate of its MPI communicator so ringtail's messages never match
+// the program's own.
+
+#include <mpi.h>
+
+#include <climits>
+#include <numeric>
+#include <vector>
+
+#include "mpi_environment.h"
+#include "mpi_types.h"
+#include "ringtail/collectives/error.h"
+#include "ringtail/collectives/registry.h"
+
+namespace ringtail::coll {
+namespace {
+
+// MPI counts are ints: longer operations run in pieces of at most this many
+// elements (a multiple of 2^20 so pieces stay aligned for every dtype).
+constexpr std::size_t kMaxPiece = std::size_t{1} << 30;
+
+int to_int(std::size_t n, const char* what) {
+  if (n > static_cast<std::size_t>(INT_MAX)) {
+    throw Error(ErrorKind::unsupported,
+                std::string("mpi: ") + what + " of " + std::to_string(n) +
+                    " elements exceeds MPI's int counts");
+  }
+  return static_cast<int>(n);
+}
+
+std::vector<int> counts_and_displacements(const std::vector<std::size_t>& counts,
+                                          std::vector<int>& displacements, const char* what) {
+  std::vector<int> out(counts.size());
+  displacements.assign(counts.size(), 0);
+  std::size_t offset = 0;
+  for (std::size_t i = 0; i < counts.size(); ++i) {
+    out[i] = to_int(counts[i], what);
+    displacements[i] = to_int(offset, what);
+    offset += counts[i];
+  }
+  to_int(offset, what);
+  return out;
+}
+
+class MpiCommunicator final : public Communicator {
+ public:
+  // Takes ownership of `comm` (a duplicate made for ringtail).
+  explicit MpiCommunicator(MPI_Comm comm) : Communicator(rank_of(comm), size_of(comm)), comm_(comm) {
+    MPI_Comm_set_errhandler(comm_, MPI_ERRORS_RETURN);
+    int flag = 0;
+    int* tag_ub = nullptr;
+    MPI_Comm_get_attr(MPI_COMM_WORLD, MPI_TAG_UB, &tag_ub, &flag);
+    tag_ub_ = flag && tag_ub ? *tag_ub : 32767;
+  }
+
+  ~MpiCommunicator() override {
+    int finalized = 0;
+    MPI_Finalized(&finalized);
+    if (!finalized) MPI_Comm_free(&comm_);
+  }
+
+  std::string_view backend() const noexcept override { return "mpi"; }
+
+ protected:
+  void do_allreduce(const void* send, void* recv, std::size_t count, DataType type,
+                    ReduceOp op) override {
+    const std::size_t esize = coll::size_of(type);
+    for (std::size_t offset = 0; offset < count; offset += kMaxPiece) {
+      const std::size_t n = std::min(kMaxPiece, count - offset);
+      char* out = static_cast<char*>(recv) + offset * esize;
+      const void* in = send == recv ? MPI_IN_PLACE
+                                    : static_cast<const char*>(send) + offset * esize;
+      mpi::check(MPI_Allreduce(in, out, static_cast<int>(n), mpi::datatype(type),
+                               mpi::reduce_op(type, op), comm_),
+                 "MPI_Allreduce");
+    }
+  }
+
+  void do_allgatherv(const void* send, void* recv, const std::vector<std::size_t>& recv_counts,
+                     DataType type) override {
+    std::vector<int> displacements;
+    const std::vector<int> counts = counts_and_displacements(recv_counts, displacements, "allgatherv");
+    const std::size_t mine = recv_counts[rank()];
+    const void* in = send;
+    const char* my_slot = static_cast<const char*>(recv) + std::size_t(displacements[rank()]) * coll::size_of(type);
+    if (send == my_slot) in = MPI_IN_PLACE;
+    mpi::check(MPI_Allgatherv(in, to_int(mine, "allgatherv"), mpi::datatype(type), recv,
+                              counts.data(), displacements.data(), mpi::datatype(type), comm_),
+               "MPI_Allgatherv");
+  }
+
+  void do_broadcast(void* buffer, std::size_t count, DataType type, int root) override {
+    const std::size_t esize = coll::size_of(type);
+    for (std::size_t offset = 0; offset < count; offset += kMaxPiece) {
+      const std::size_t n = std::min(kMaxPiece, count - offset);
+      mpi::check(MPI_Bcast(static_cast<char*>(buffer) + offset * esize, static_cast<int>(n),
+                           mpi::datatype(type), root, comm_),
+                 "MPI_Bcast");
+    }
+  }
+
+  void do_reducescatter(const void* send, void* recv, const std::vector<std::size_t>& recv_counts,
+                        DataType type, ReduceOp op) override {
+    std::vector<int> displacements;
+    const std::vector<int> counts = counts_and_displacements(recv_counts, displacements, "reducescatter");
+    mpi::check(MPI_Reduce_scatter(send, recv, counts.data(), mpi::datatype(type),
+                                  mpi::reduce_op(type, op), comm_),
+               "MPI_Reduce_scatter");
+  }
+
+  void do_alltoallv(const void* send, const std::vector<std::size_t>& send_counts, void* recv,
+                    const std::vector<std::size_t>& recv_counts, DataType type) override {
+    std::vector<int> send_displacements;
+    std::vector<int> recv_displacements;
+    const std::vector<int> sc = counts_and_displacements(send_counts, send_displacements, "alltoallv");
+    const std::vector<int> rc = counts_and_displacements(recv_counts, recv_displacements, "alltoallv");
+    mpi::check(MPI_Alltoallv(send, sc.data(), send_displacements.data(), mpi::datatype(type), recv,
+                             rc.data(), recv_displacements.data(), mpi::datatype(type), comm_),
+               "MPI_Alltoallv");
+  }
+
+  void do_barrier() override { mpi::check(MPI_Barrier(comm_), "MPI_Barrier"); }
+
+  void do_send(const void* buffer, std::size_t bytes, int peer, std::uint32_t tag) override {
+    const int t = checked_tag(tag);
+    for (std::size_t offset = 0; offset < bytes || offset == 0; offset += kMaxPiece) {
+      const std::size_t n = std::min(kMaxPiece, bytes - offset);
+      mpi::check(MPI_Send(static_cast<const char*>(buffer) + offset, static_cast<int>(n), MPI_BYTE,
+                          peer, t, comm_),
+                 "MPI_Send");
+      if (bytes == 0) break;
+    }
+  }
+
+  void do_recv(void* buffer, std::size_t bytes, int peer, std::uint32_t tag) override {
+    const int t = checked_tag(tag);
+    for (std::size_t offset = 0; offset < bytes || offset == 0; offset += kMaxPiece) {
+      const std::size_t n = std::min(kMaxPiece, bytes - offset);
+      MPI_Status status;
+      mpi::check(MPI_Recv(static_cast<char*>(buffer) + offset, static_cast<int>(n), MPI_BYTE, peer,
+                          t, comm_, &status),
+                 "MPI_Recv");
+      int received = 0;
+      MPI_Get_count(&status, MPI_BYTE, &received);
+      if (static_cast<std::size_t>(received) != n) {
+        throw Error(ErrorKind::mismatch, "mpi: recv from rank " + std::to_string(peer) +
+                                             " expected " + std::to_string(n) + " bytes, got " +
+                                             std::to_string(received));
+      }
+      if (bytes == 0) break;
+    }
+  }
+
+  std::unique_ptr<Communicator> do_split(int color, int key) override {
+    MPI_Comm out = MPI_COMM_NULL;
+    mpi::check(MPI_Comm_split(comm_, color < 0 ? MPI_UNDEFINED : color, key, &out),
+               "MPI_Comm_split");
+    if (out == MPI_COMM_NULL) return nullptr;
+    return std::make_unique<MpiCommunicator>(out);
+  }
+
+ private:
+  static int rank_of(MPI_Comm comm) {
+    int r = 0;
+    mpi::check(MPI_Comm_rank(comm, &r), "MPI_Comm_rank");
+    return r;
+  }
+  static int size_of(MPI_Comm comm) {
+    int s = 0;
+    mpi::check(MPI_Comm_size(comm, &s), "MPI_Comm_size");
+    return s;
+  }
+
+  int checked_tag(std::uint32_t tag) const {
+    if (tag > static_cast<std::uint32_t>(tag_ub_)) {
+      throw Error(ErrorKind::invalid_argument, "mpi: tag " + std::to_string(tag) +
+                                                   " exceeds MPI_TAG_UB " + std::to_string(tag_ub_));
+    }
+    return static_cast<int>(tag);
+  }
+
+  MPI_Comm comm_;
+  int tag_ub_ = 32767;
+};
+
+std::unique_ptr<Communicator> create_mpi_world(const WorldOptions& options) {
+  mpi::ensure_initialized();
+  MPI_Comm comm = MPI_COMM_NULL;
+  mpi::check(MPI_Comm_dup(MPI_COMM_WORLD, &comm), "MPI_Comm_dup");
+  auto world = std::make_unique<MpiCommunicator>(comm);
+  if ((options.size > 0 && options.size != world->size()) ||
+      (options.rank >= 0 && options.rank != world->rank())) {
+    throw Error(ErrorKind::invalid_argument,
+                "mpi: configured rank " + std::to_string(options.rank) + " of " +
+                    std::to_string(options.size) + " disagrees with MPI's rank " +
+                    std::to_string(world->rank()) + " of " + std::to_string(world->size()));
+  }
+  return world;
+}
+
+}  // namespace
+
+void register_mpi_backend(BackendRegistry& registry) {
+  registry.add("mpi", create_mpi_world);
+}
+
+}  // namespace ringtail::coll

@@ -1,0 +1,203 @@
+#include "ringtail/collectives/communicator.h"
+
+#include <algorithm>
+#include <numeric>
+#include <sstream>
+
+#include "ringtail/collectives/error.h"
+#include "ringtail/collectives/reduce_kernels.h"
+
+namespace ringtail::coll {
+namespace {
+
+[[noreturn]] void invalid(std::string_view what, const std::string& message) {
+  throw Error(ErrorKind::invalid_argument, std::string(what) + ": " + message);
+}
+
+void require_buffer(std::string_view what, const char* name, const void* buffer,
+                    std::size_t count) {
+  if (buffer == nullptr && count != 0) {
+    invalid(what, std::string(name) + " is null but its count is " + std::to_string(count));
+  }
+}
+
+void require_rank(std::string_view what, const char* name, int value, int size) {
+  if (value < 0 || value >= size) {
+    invalid(what, std::string(name) + " " + std::to_string(value) +
+                      " is outside the communicator (size " + std::to_string(size) + ")");
+  }
+}
+
+void require_counts(std::string_view what, const char* name,
+                    const std::vector<std::size_t>& counts, int size) {
+  if (counts.size() != static_cast<std::size_t>(size)) {
+    invalid(what, std::string(name) + " has " + std::to_string(counts.size()) +
+                      " entries; the communicator has " + std::to_string(size) + " ranks");
+  }
+}
+
+std::size_t total(const std::vector<std::size_t>& counts) {
+  return std::accumulate(counts.begin(), counts.end(), std::size_t{0});
+}
+
+}  // namespace
+
+Communicator::Communicator(int rank, int size) : rank_(rank), size_(size) {
+  if (size <= 0 || rank < 0 || rank >= size) {
+    throw Error(ErrorKind::invalid_argument, "communicator: rank " + std::to_string(rank) +
+                                                 " is not within a world of size " +
+                                                 std::to_string(size));
+  }
+}
+
+Communicator::~Communicator() = default;
+
+// Agreement check: one allreduce of (x, -x) with min gives min and -max of each
+// field; a field whose min and max differ is named in the error on every rank.
+void Communicator::check_signature(std::string_view what, std::uint64_t count, DataType type,
+                                   ReduceOp op, int root) {
+  if (!check_across_ranks_ || size_ == 1) return;
+  const char* names[] = {"count", "dtype", "op", "root"};
+  const std::int64_t values[] = {static_cast<std::int64_t>(count), static_cast<std::int64_t>(type),
+                                 static_cast<std::int64_t>(op), root};
+  std::int64_t both[8];
+  for (int i = 0; i < 4; ++i) {
+    both[i] = values[i];
+    both[4 + i] = -values[i];
+  }
+  do_allreduce(both, both, 8, DataType::i64, ReduceOp::min);
+  std::ostringstream problems;
+  for (int i = 0; i < 4; ++i) {
+    const std::int64_t lo = both[i];
+    const std::int64_t hi = -both[4 + i];
+    if (lo != hi) {
+      problems << (problems.tellp() > 0 ? ", " : "") << names[i] << " differs across ranks (from "
+               << lo << " to " << hi << "; this rank has " << values[i] << ")";
+    }
+  }
+  if (problems.tellp() > 0) {
+    throw Error(ErrorKind::mismatch, std::string(what) + ": " + problems.str());
+  }
+}
+
+void Communicator::allreduce(const void* send, void* recv, std::size_t count, DataType type,
+                             ReduceOp op) {
+  require_buffer("allreduce", "send buffer", send, count);
+  require_buffer("allreduce", "recv buffer", recv, count);
+  if (!supports(type, op)) {
+    invalid("allreduce", std::string("op ") + std::string(to_string(op)) + " is not defined for " +
+                             std::string(to_string(type)));
+  }
+  check_signature("allreduce", count, type, op, 0);
+  if (op == ReduceOp::average && !native_average()) {
+    do_allreduce(send, recv, count, type, ReduceOp::sum);
+    divide_by_size(recv, count, type);
+    return;
+  }
+  do_allreduce(send, recv, count, type, op);
+}
+
+void Communicator::allgather(const void* send, void* recv, std::size_t count, DataType type) {
+  allgatherv(send, recv, std::vector<std::size_t>(static_cast<std::size_t>(size_), count), type);
+}
+
+void Communicator::allgatherv(const void* send, void* recv,
+                              const std::vector<std::size_t>& recv_counts, DataType type) {
+  require_counts("allgatherv", "recv_counts", recv_counts, size_);
+  require_buffer("allgatherv", "send buffer", send, recv_counts[rank_]);
+  require_buffer("allgatherv", "recv buffer", recv, total(recv_counts));
+  check_signature("allgatherv", total(recv_counts), type, ReduceOp::sum, 0);
+  do_allgatherv(send, recv, recv_counts, type);
+}
+
+void Communicator::broadcast(void* buffer, std::size_t count, DataType type, int root) {
+  require_rank("broadcast", "root", root, size_);
+  require_buffer("broadcast", "buffer", buffer, count);
+  check_signature("broadcast", count, type, ReduceOp::sum, root);
+  do_broadcast(buffer, count, type, root);
+}
+
+void Communicator::reducescatter(const void* send, void* recv,
+                                 const std::vector<std::size_t>& recv_counts, DataType type,
+                                 ReduceOp op) {
+  require_counts("reducescatter", "recv_counts", recv_counts, size_);
+  require_buffer("reducescatter", "send buffer", send, total(recv_counts));
+  require_buffer("reducescatter", "recv buffer", recv, recv_counts[rank_]);
+  check_signature("reducescatter", total(recv_counts), type, op, 0);
+  if (op == ReduceOp::average && !native_average()) {
+    do_reducescatter(send, recv, recv_counts, type, ReduceOp::sum);
+    divide_by_size(recv, recv_counts[rank_], type);
+    return;
+  }
+  do_reducescatter(send, recv, recv_counts, type, op);
+}
+
+void Communicator::alltoall(const void* send, void* recv, std::size_t count, DataType type) {
+  const std::vector<std::size_t> counts(static_cast<std::size_t>(size_), count);
+  alltoallv(send, counts, recv, counts, type);
+}
+
+void Communicator::alltoallv(const void* send, const std::vector<std::size_t>& send_counts,
+                             void* recv, const std::vector<std::size_t>& recv_counts,
+                             DataType type) {
+  require_counts("alltoallv", "send_counts", send_counts, size_);
+  require_counts("alltoallv", "recv_counts", recv_counts, size_);
+  require_buffer("alltoallv", "send buffer", send, total(send_counts));
+  require_buffer("alltoallv", "recv buffer", recv, total(recv_counts));
+  if (check_across_ranks_ && size_ > 1) {
+    // What rank r sends to me must be what I expect from r: exchange the counts.
+    std::vector<std::uint64_t> sent(send_counts.begin(), send_counts.end());
+    std::vector<std::uint64_t> arriving(static_cast<std::size_t>(size_));
+    const std::vector<std::size_t> ones(static_cast<std::size_t>(size_), 1);
+    do_alltoallv(sent.data(), ones, arriving.data(), ones, DataType::i64);
+    std::ostringstream problems;
+    for (int r = 0; r < size_; ++r) {
+      if (arriving[r] != recv_counts[r]) {
+        problems << (problems.tellp() > 0 ? "; " : "") << "rank " << r << " sends "
+                 << arriving[r] << " elements, recv_counts expects " << recv_counts[r];
+      }
+    }
+    const bool bad = problems.tellp() > 0;
+    std::int64_t any_bad = bad ? 1 : 0;
+    do_allreduce(&any_bad, &any_bad, 1, DataType::i64, ReduceOp::max);
+    if (any_bad) {
+      throw Error(ErrorKind::mismatch,
+                  "alltoallv: counts disagree across ranks" + (bad ? ": " + problems.str() : ""));
+    }
+  }
+  do_alltoallv(send, send_counts, recv, recv_counts, type);
+}
+
+void Communicator::barrier() { do_barrier(); }
+
+void Communicator::send(const void* buffer, std::size_t count, DataType type, int peer,
+                        std::uint32_t tag) {
+  require_rank("send", "peer", peer, size_);
+  require_buffer("send", "buffer", buffer, count);
+  if (peer == rank_) invalid("send", "peer is this rank (" + std::to_string(peer) + ")");
+  do_send(buffer, count * size_of(type), peer, tag);
+}
+
+void Communicator::recv(void* buffer, std::size_t count, DataType type, int peer,
+                        std::uint32_t tag) {
+  require_rank("recv", "peer", peer, size_);
+  require_buffer("recv", "buffer", buffer, count);
+  if (peer == rank_) invalid("recv", "peer is this rank (" + std::to_string(peer) + ")");
+  do_recv(buffer, count * size_of(type), peer, tag);
+}
+
+std::unique_ptr<Communicator> Communicator::split(int color, int key) {
+  auto result = do_split(color, key);
+  if (result) result->set_check_across_ranks(check_across_ranks_);
+  return result;
+}
+
+void Communicator::divide_by_size(void* buffer, std::size_t count, DataType type) {
+  if (memory() != MemoryKind::host) {
+    throw Error(ErrorKind::unsupported, std::string(backend()) +
+                                            ": average on device memory needs a native average");
+  }
+  divide(buffer, count, type, size_);
+}
+
+}  // namespace ringtail::coll
