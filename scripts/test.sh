@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# The README's test command: install what is missing, build, run every test.
+# Extra arguments go to ctest (for example: scripts/test.sh -L collectives).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+BUILD_DIR=${RINGTAIL_BUILD_DIR:-build}
+ctest --test-dir "$BUILD_DIR" --output-on-failure --timeout 900 -j "$(nproc)" "$@"
