@@ -18,9 +18,17 @@ macro(ringtail_feature part option found missing)
 endmacro()
 
 if(RINGTAIL_WITH_MPI)
-  find_package(MPI COMPONENTS C)
+  # The C API, used from C++; the deprecated C++ bindings are skipped.
+  set(MPI_CXX_SKIP_MPICXX ON)
+  find_package(MPI COMPONENTS CXX)
 endif()
-ringtail_feature(MPI RINGTAIL_WITH_MPI MPI_C_FOUND "Open MPI not found (apt-get install libopenmpi-dev openmpi-bin)")
+# How tests start multi-rank jobs: as root, more ranks than cores, no binding
+# (bound ranks all land on core 0), shared memory and loopback TCP only.
+find_program(RINGTAIL_MPIRUN NAMES mpirun mpiexec)
+set(RINGTAIL_MPIRUN_FLAGS --allow-run-as-root --oversubscribe --bind-to none
+    --mca btl self,vader,tcp --mca btl_tcp_if_include lo --mca oob_tcp_if_include lo
+    CACHE STRING "Flags for mpirun in multi-rank tests")
+ringtail_feature(MPI RINGTAIL_WITH_MPI MPI_CXX_FOUND "Open MPI not found (apt-get install libopenmpi-dev openmpi-bin)")
 
 if(RINGTAIL_WITH_GLOO)
   find_package(Gloo CONFIG QUIET)

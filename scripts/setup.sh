@@ -11,6 +11,8 @@ PACKAGES=(
   libtorch-dev libopencv-dev libboost-program-options-dev
   libbenchmark-dev libgtest-dev libssl-dev
   nlohmann-json3-dev libcpp-httplib-dev
+  zlib1g-dev libjpeg-dev dataset-fashion-mnist python3-torch python3-torchvision
+  python3-matplotlib wrk clang-14 libfuzzer-14-dev
   iproute2 procps python3
 )
 
@@ -27,6 +29,10 @@ if ((${#missing[@]})); then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
+
+# ccache keys on paths relative to the checkout, so a fresh clone elsewhere
+# (CI) reuses objects compiled in another one.
+export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=true
 
 BUILD_DIR=${RINGTAIL_BUILD_DIR:-build}
 JOBS=${RINGTAIL_JOBS:-$(nproc)}

@@ -186,6 +186,38 @@ void Communicator::recv(void* buffer, std::size_t count, DataType type, int peer
   do_recv(buffer, count * size_of(type), peer, tag);
 }
 
+void Communicator::sendrecv(const void* send, std::size_t send_count, int dest, void* recv,
+                            std::size_t recv_count, int source, DataType type,
+                            std::uint32_t tag) {
+  require_rank("sendrecv", "dest", dest, size_);
+  require_rank("sendrecv", "source", source, size_);
+  require_buffer("sendrecv", "send buffer", send, send_count);
+  require_buffer("sendrecv", "recv buffer", recv, recv_count);
+  if (dest == rank_ || source == rank_) {
+    invalid("sendrecv", "dest " + std::to_string(dest) + " and source " + std::to_string(source) +
+                            " must both differ from this rank (" + std::to_string(rank_) + ")");
+  }
+  const std::size_t esize = size_of(type);
+  do_sendrecv(send, send_count * esize, dest, recv, recv_count * esize, source, tag);
+}
+
+// Why the order below cannot deadlock when the send pairs form a permutation:
+// in a cycle r0 -> r1 -> ... -> r0, a rank blocked in its first send waits for
+// its successor to be blocked in its first send too (rank < dest), and a rank
+// blocked in its receive waits for its predecessor to be blocked in its first
+// receive (rank > dest). Either chain would need ranks strictly increasing all
+// the way around the cycle, which is impossible, so some pair always matches.
+void Communicator::do_sendrecv(const void* send, std::size_t send_bytes, int dest, void* recv,
+                               std::size_t recv_bytes, int source, std::uint32_t tag) {
+  if (rank_ < dest) {
+    do_send(send, send_bytes, dest, tag);
+    do_recv(recv, recv_bytes, source, tag);
+  } else {
+    do_recv(recv, recv_bytes, source, tag);
+    do_send(send, send_bytes, dest, tag);
+  }
+}
+
 std::unique_ptr<Communicator> Communicator::split(int color, int key) {
   auto result = do_split(color, key);
   if (result) result->set_check_across_ranks(check_across_ranks_);

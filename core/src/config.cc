@@ -106,7 +106,15 @@ const std::map<std::string, Variable>& variables() {
        {"how long the engine batches requests, in milliseconds",
         [](Config& c, auto& n, auto& v) {
           const double ms = parse_seconds(n, v);
+          if (ms < 0.001 || ms > 60000) bad(n, v, "a number of milliseconds from 0.001 to 60000");
           c.cycle_time = std::chrono::microseconds(static_cast<long long>(ms * 1000));
+        }}},
+      {"RINGTAIL_HEARTBEAT_MS",
+       {"longest an idle engine sleeps before checking in with the other ranks, in milliseconds",
+        [](Config& c, auto& n, auto& v) {
+          const double ms = parse_seconds(n, v);
+          if (ms < 0.001 || ms > 60000) bad(n, v, "a number of milliseconds from 0.001 to 60000");
+          c.heartbeat_max = std::chrono::microseconds(static_cast<long long>(ms * 1000));
         }}},
       {"RINGTAIL_CACHE_CAPACITY",
        {"response cache entries (0: sized automatically)",

@@ -4,6 +4,7 @@
 
 #include <mpi.h>
 
+#include <algorithm>
 #include <climits>
 #include <numeric>
 #include <vector>
@@ -149,6 +150,58 @@ class MpiCommunicator final : public Communicator {
                                              std::to_string(received));
       }
       if (bytes == 0) break;
+    }
+  }
+
+  // Both directions are posted at once (pieces of at most kMaxPiece bytes each,
+  // counted per direction so both ends agree), so the transfers progress together
+  // and large ones go single-copy through shared memory; the ring algorithms rely
+  // on this.
+  void do_sendrecv(const void* send, std::size_t send_bytes, int dest, void* recv,
+                   std::size_t recv_bytes, int source, std::uint32_t tag) override {
+    const int t = checked_tag(tag);
+    if (send_bytes <= kMaxPiece && recv_bytes <= kMaxPiece) {
+      MPI_Status status;
+      mpi::check(MPI_Sendrecv(send, static_cast<int>(send_bytes), MPI_BYTE, dest, t, recv,
+                              static_cast<int>(recv_bytes), MPI_BYTE, source, t, comm_, &status),
+                 "MPI_Sendrecv");
+      check_received(status, recv_bytes, source);
+      return;
+    }
+    const std::size_t send_pieces = std::max<std::size_t>(1, (send_bytes + kMaxPiece - 1) / kMaxPiece);
+    const std::size_t recv_pieces = std::max<std::size_t>(1, (recv_bytes + kMaxPiece - 1) / kMaxPiece);
+    std::vector<MPI_Request> requests(send_pieces + recv_pieces, MPI_REQUEST_NULL);
+    for (std::size_t i = 0; i < recv_pieces; ++i) {
+      const std::size_t offset = i * kMaxPiece;
+      const std::size_t n = recv_bytes > offset ? std::min(kMaxPiece, recv_bytes - offset) : 0;
+      mpi::check(MPI_Irecv(static_cast<char*>(recv) + (n ? offset : 0), static_cast<int>(n),
+                           MPI_BYTE, source, t, comm_, &requests[i]),
+                 "MPI_Irecv");
+    }
+    for (std::size_t i = 0; i < send_pieces; ++i) {
+      const std::size_t offset = i * kMaxPiece;
+      const std::size_t n = send_bytes > offset ? std::min(kMaxPiece, send_bytes - offset) : 0;
+      mpi::check(MPI_Isend(static_cast<const char*>(send) + (n ? offset : 0), static_cast<int>(n),
+                           MPI_BYTE, dest, t, comm_, &requests[recv_pieces + i]),
+                 "MPI_Isend");
+    }
+    std::vector<MPI_Status> statuses(requests.size());
+    mpi::check(MPI_Waitall(static_cast<int>(requests.size()), requests.data(), statuses.data()),
+               "MPI_Waitall (sendrecv)");
+    for (std::size_t i = 0; i < recv_pieces; ++i) {
+      const std::size_t offset = i * kMaxPiece;
+      const std::size_t n = recv_bytes > offset ? std::min(kMaxPiece, recv_bytes - offset) : 0;
+      check_received(statuses[i], n, source);
+    }
+  }
+
+  static void check_received(const MPI_Status& status, std::size_t expected, int source) {
+    int received = 0;
+    MPI_Get_count(&status, MPI_BYTE, &received);
+    if (static_cast<std::size_t>(received) != expected) {
+      throw Error(ErrorKind::mismatch, "mpi: sendrecv from rank " + std::to_string(source) +
+                                           " expected " + std::to_string(expected) +
+                                           " bytes, got " + std::to_string(received));
     }
   }
 

@@ -68,6 +68,11 @@ class Communicator {
   // Point-to-point; messages between a pair with the same tag arrive in order.
   void send(const void* buffer, std::size_t count, DataType type, int peer, std::uint32_t tag = 0);
   void recv(void* buffer, std::size_t count, DataType type, int peer, std::uint32_t tag = 0);
+  // Sends send_count elements to `dest` while receiving recv_count elements from
+  // `source` (dest may equal source), like MPI_Sendrecv: one step of a ring or a
+  // pairwise exchange. The two buffers must not overlap.
+  void sendrecv(const void* send, std::size_t send_count, int dest, void* recv,
+                std::size_t recv_count, int source, DataType type, std::uint32_t tag = 0);
 
   // Collective over this communicator: ranks with the same color form a new
   // communicator, ordered by (key, old rank). A negative color takes no part and
@@ -97,6 +102,14 @@ class Communicator {
   virtual void do_barrier() = 0;
   virtual void do_send(const void* buffer, std::size_t bytes, int peer, std::uint32_t tag) = 0;
   virtual void do_recv(void* buffer, std::size_t bytes, int peer, std::uint32_t tag) = 0;
+  // The default runs do_send and do_recv one after the other, so it is correct on
+  // any backend: it sends first when rank() < dest and receives first otherwise,
+  // which cannot deadlock when the (rank -> dest) pairs of a step form a
+  // permutation (every ring shift, every pairwise exchange; see communicator.cc).
+  // It does not overlap the two transfers, so a backend with non-blocking
+  // point-to-point overrides it with a concurrent exchange.
+  virtual void do_sendrecv(const void* send, std::size_t send_bytes, int dest, void* recv,
+                           std::size_t recv_bytes, int source, std::uint32_t tag);
   virtual std::unique_ptr<Communicator> do_split(int color, int key) = 0;
 
   virtual bool native_average() const noexcept { return false; }

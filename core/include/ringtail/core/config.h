@@ -26,6 +26,9 @@ struct Config {
   // Engine.
   std::size_t fusion_threshold_bytes = std::size_t{64} << 20;  // 0 turns fusion off
   std::chrono::microseconds cycle_time{1000};
+  // How long an idle engine sleeps, at most, before a heartbeat round with the
+  // other ranks (core/src/wake_schedule.h).
+  std::chrono::microseconds heartbeat_max{100000};
   std::size_t cache_capacity = 0;  // response cache entries; 0 sizes it automatically
   std::string timeline_path;       // empty: no timeline
   double stall_check_seconds = 60.0;    // 0 disables the stall warning

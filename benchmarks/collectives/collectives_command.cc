@@ -1,0 +1,124 @@
+#include "collectives_command.h"
+
+#include <mpi.h>
+
+#include <algorithm>
+#include <iostream>
+#include <memory>
+#include <sstream>
+
+#include "contenders.h"
+#include "environment.h"
+#include "machine.h"
+#include "predict.h"
+#include "report.h"
+#include "sweep.h"
+
+namespace ringtail::bench {
+namespace {
+
+bool wants(const Options& o, const std::string& peer) {
+  return std::find(o.peers.begin(), o.peers.end(), peer) != o.peers.end();
+}
+
+// The model prediction for a row, when the model has a formula for it.
+double model_seconds(const Row& r, const MachineCost& m) {
+  if (r.shape.op != Collective::allreduce) return 0;
+  const double n = static_cast<double>(r.shape.bytes);
+  const std::string& c = r.contender;
+  auto has = [&](const char* s) { return c.find(s) != std::string::npos; };
+  if (has("/hierarchical")) return predict_hierarchical(m, n);
+  if (has("halving-doubling") || has("rabenseifner")) return predict_halving_doubling(m, n);
+  if (has("ringtail/") && has("/ring")) return predict_ring(m, n);
+  if (c == "gloo/ring" || c == "gloo/ring-chunked" || c == "mpi/tuned:ring") return predict_ring(m, n);
+  return 0;
+}
+
+std::string joined(int argc, char** argv) {
+  std::ostringstream out;
+  out << "ringtail-bench collectives";
+  for (int i = 0; i < argc; ++i) out << " " << argv[i];
+  return out.str();
+}
+
+int sweep_all(const Options& o, const std::string& command) {
+  Environment env(o);
+  const bool root = env.rank() == 0;
+  RunInfo info;
+  info.ranks = env.size();
+  info.hosts = env.num_hosts();
+  info.hostname = env.hostname();
+  info.command_line = command;
+  info.link_nominal_gbits = o.link_nominal_gbits;
+  info.load_average = read_load_average();
+  if (o.copy_bandwidth) {
+    const std::size_t copy_bytes = std::clamp<std::size_t>(o.max_bytes, std::size_t{64} << 20,
+                                                           std::size_t{256} << 20);
+    info.copy = measure_copy_bandwidth(env, copy_bytes);
+  }
+  if (o.model) {
+    info.model = measure_machine_cost(env, o.backends.empty() ? "mpi" : o.backends.front(), o.max_bytes);
+    info.have_model = true;
+    if (root) print_model(std::cout, info.model);
+  }
+
+  std::vector<Row> all_rows;
+  for (Collective op : o.ops) {
+    Contenders contenders;
+    add_ringtail_contenders(op, env, contenders);
+    if (wants(o, "mpi")) add_mpi_contenders(op, env, false, contenders);
+    if (wants(o, "mpi-tuned")) add_mpi_contenders(op, env, true, contenders);
+    if (wants(o, "gloo")) add_gloo_contenders(op, env, contenders);
+    if (root && !o.quiet) print_header(std::cout, info, o, op);
+    std::vector<Row> rows = sweep(op, contenders, env, [&](Row& row) {
+      if (row.skipped.empty() && op == Collective::allreduce && info.hosts == 1) {
+        row.bound_seconds = allreduce_memory_bound_seconds(row.shape.bytes, info.ranks, info.copy.all_ranks);
+      }
+      if (info.have_model && row.skipped.empty()) row.model_seconds = model_seconds(row, info.model);
+      if (root && !o.quiet) print_row(std::cout, row);
+    });
+    if (root && !o.quiet) print_summary(std::cout, rows);
+    all_rows.insert(all_rows.end(), rows.begin(), rows.end());
+  }
+  if (root && !o.csv_path.empty()) write_csv(o.csv_path, info, all_rows);
+  if (root && !o.json_path.empty()) write_json(o.json_path, info, all_rows);
+  return 0;
+}
+
+}  // namespace
+
+int run_collectives(int argc, char** argv) {
+  Options options;
+  try {
+    options = parse_options(argc, argv);
+  } catch (const std::exception& e) {
+    std::cerr << "ringtail-bench collectives: " << e.what() << "\n";
+    return 2;
+  }
+  if (options.predict) {
+    try {
+      print_predictions(std::cout, options);
+    } catch (const std::exception& e) {
+      std::cerr << "ringtail-bench collectives --predict: " << e.what() << "\n";
+      return 2;
+    }
+    return 0;
+  }
+  if (std::find(options.peers.begin(), options.peers.end(), "mpi-tuned") != options.peers.end()) {
+    prepare_mpi_tuned_environment();
+  }
+  int provided = 0;
+  MPI_Init_thread(nullptr, nullptr, MPI_THREAD_MULTIPLE, &provided);
+  int code = 0;
+  try {
+    code = sweep_all(options, joined(argc, argv));
+  } catch (const std::exception& e) {
+    // One rank failing mid-collective leaves the others waiting: end the job.
+    std::cerr << "ringtail-bench collectives: " << e.what() << std::endl;
+    MPI_Abort(MPI_COMM_WORLD, 1);
+  }
+  MPI_Finalize();
+  return code;
+}
+
+}  // namespace ringtail::bench

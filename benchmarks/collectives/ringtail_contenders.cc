@@ -1,0 +1,122 @@
+// ringtail's rows: the algorithm objects of collectives/algorithms on each
+// backend's world, exactly as the engine runs them.
+#include <algorithm>
+
+#include "contenders.h"
+#include "ringtail/collectives/algorithms/allgather.h"
+#include "ringtail/collectives/algorithms/allreduce.h"
+#include "ringtail/collectives/registry.h"
+
+namespace ringtail::bench {
+namespace {
+
+class AllreduceRow final : public Contender {
+ public:
+  AllreduceRow(std::string name, std::unique_ptr<coll::AllreduceAlgorithm> a)
+      : name_(std::move(name)), algorithm_(std::move(a)) {}
+  std::string name() const override { return name_; }
+  bool is_ringtail() const override { return true; }
+  Collective op() const override { return Collective::allreduce; }
+  void run(const Call& c) override {
+    algorithm_->run(c.send, c.recv, c.shape->count, c.shape->type, c.shape->reduce);
+  }
+
+ private:
+  std::string name_;
+  std::unique_ptr<coll::AllreduceAlgorithm> algorithm_;
+};
+
+class AllgatherRow final : public Contender {
+ public:
+  AllgatherRow(std::string name, std::unique_ptr<coll::AllgatherAlgorithm> a)
+      : name_(std::move(name)), algorithm_(std::move(a)) {}
+  std::string name() const override { return name_; }
+  bool is_ringtail() const override { return true; }
+  Collective op() const override { return Collective::allgather; }
+  void run(const Call& c) override {
+    algorithm_->run(c.send, c.recv, c.shape->count, c.shape->type);
+  }
+
+ private:
+  std::string name_;
+  std::unique_ptr<coll::AllgatherAlgorithm> algorithm_;
+};
+
+// The backend's own broadcast, reducescatter and alltoall through the
+// Communicator interface (what the engine calls for these).
+class NativeRow final : public Contender {
+ public:
+  NativeRow(std::string name, Collective op, coll::Communicator& world)
+      : name_(std::move(name)), op_(op), world_(world) {}
+  std::string name() const override { return name_; }
+  bool is_ringtail() const override { return true; }
+  Collective op() const override { return op_; }
+  bool in_place() const override { return op_ == Collective::broadcast; }
+  void prepare(const Call& c) override {
+    counts_.assign(static_cast<std::size_t>(world_.size()), c.shape->count);
+  }
+  void run(const Call& c) override {
+    const Shape& s = *c.shape;
+    switch (op_) {
+      case Collective::broadcast: world_.broadcast(c.recv, s.count, s.type, 0); break;
+      case Collective::reducescatter:
+        world_.reducescatter(c.send, c.recv, counts_, s.type, s.reduce);
+        break;
+      case Collective::alltoall: world_.alltoall(c.send, c.recv, s.count, s.type); break;
+      default: break;
+    }
+  }
+
+ private:
+  std::string name_;
+  Collective op_;
+  coll::Communicator& world_;
+  std::vector<std::size_t> counts_;
+};
+
+std::string segment_suffix(std::size_t segment) {
+  return segment == 0 ? "" : " seg=" + format_bytes(segment);
+}
+
+}  // namespace
+
+void add_ringtail_contenders(Collective op, Environment& env, Contenders& out) {
+  const Options& o = env.options();
+  const bool several_hosts = env.num_hosts() > 1;
+  std::vector<std::size_t> segments = o.segments;
+  if (segments.empty()) segments.push_back(0);
+  for (const std::string& backend : o.backends) {
+    coll::Communicator& world = env.world(backend);
+    const std::string prefix = "ringtail/" + backend + "/";
+    if (op != Collective::allreduce && op != Collective::allgather) {
+      out.push_back(std::make_unique<NativeRow>(prefix + "native", op, world));
+      continue;
+    }
+    for (const std::string& name : o.algorithms) {
+      const coll::AllreduceKind kind = *coll::parse_allreduce_kind(name);
+      // On one host hierarchical is the ring inside the host; the row would
+      // repeat "ring".
+      if (kind == coll::AllreduceKind::hierarchical && !several_hosts) continue;
+      const bool segmented = kind == coll::AllreduceKind::ring ||
+                             kind == coll::AllreduceKind::hierarchical;
+      for (std::size_t segment : segmented ? segments : std::vector<std::size_t>{0}) {
+        coll::AlgorithmOptions options;
+        options.segment_bytes = segment;
+        options.local_method = o.local_method;
+        options.cross_method = o.cross_method;
+        const std::string row = prefix + name + segment_suffix(segment);
+        if (op == Collective::allreduce) {
+          out.push_back(std::make_unique<AllreduceRow>(
+              row, coll::make_allreduce(kind, world, env.layout(backend), options)));
+        } else {
+          const auto gather_kind = *coll::parse_allgather_kind(name);
+          if (segment != segments.front()) continue;  // allgather has no segments
+          out.push_back(std::make_unique<AllgatherRow>(
+              prefix + name, coll::make_allgather(gather_kind, world, env.layout(backend), options)));
+        }
+      }
+    }
+  }
+}
+
+}  // namespace ringtail::bench

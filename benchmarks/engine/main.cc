@@ -1,0 +1,47 @@
+// ringtail-engine-bench [--quick] [--best] [--repetitions=N] [latency|fusion|negotiation|idle|skew ...]
+// Run under mpirun with 2 ranks (docs/performance-engine.md has the command).
+#include <cstring>
+#include <iostream>
+#include <string>
+
+#include "bench.h"
+#include "ringtail/collectives/registry.h"
+
+int main(int argc, char** argv) {
+  using namespace ringtail;
+  bench::Options options;
+  std::vector<std::string> which;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--quick") {
+      options.scale = 0.1;
+      options.repetitions = 3;
+    } else if (arg == "--best") {
+      options.best = true;
+    } else if (arg.rfind("--repetitions=", 0) == 0) {
+      options.repetitions = std::stoi(arg.substr(14));
+    } else if (arg == "latency" || arg == "fusion" || arg == "negotiation" || arg == "idle" ||
+               arg == "skew") {
+      which.push_back(arg);
+    } else {
+      std::cerr << "usage: ringtail-engine-bench [--quick] [--best] [--repetitions=N] "
+                   "[latency|fusion|negotiation|idle|skew ...]\n";
+      return 2;
+    }
+  }
+  if (which.empty()) which = {"latency", "negotiation", "fusion", "idle", "skew"};
+
+  coll::WorldOptions wo;
+  wo.backend = "mpi";
+  auto world = coll::create_world(wo);
+  bench::report("ringtail-engine-bench: %d ranks, %d repetitions (%s reported)\n\n", world->size(),
+                options.repetitions, options.best ? "fastest" : "median");
+  for (const std::string& w : which) {
+    if (w == "latency") bench::latency(*world, options);
+    if (w == "fusion") bench::fusion(*world, options);
+    if (w == "negotiation") bench::negotiation(*world, options);
+    if (w == "idle") bench::idle(*world, options);
+    if (w == "skew") bench::skew(*world, options);
+  }
+  return 0;
+}

@@ -1,0 +1,100 @@
+// Google Benchmark of the serving hot paths, one process, no HTTP:
+//   BM_Preprocess      one 500x375 JPEG -> decoded, checked, eval-transformed (224)
+//   BM_Classify/N      one forward pass of N images through the frozen,
+//                      optimized TorchScript model (items/s = images/s)
+// The ratio of BM_Classify/8 to /1 items per second is the most dynamic
+// batching can gain end to end on this machine.
+//
+//   /usr/bin/python3 benchmarks/serve/make_model.py --out /tmp/pets-model
+//   build/benchmarks/serve/ringtail_serve_bench --model-dir /tmp/pets-model [--threads 1]
+#include <benchmark/benchmark.h>
+
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ringtail/pets/serve/model_config.h"
+#include "ringtail/pets/serve/request.h"
+#include "ringtail/pets/serve/torchscript_classifier.h"
+
+namespace {
+
+using namespace ringtail::pets::serve;
+
+std::string g_model_dir;
+
+struct Loaded {
+  ModelConfig config;
+  std::unique_ptr<TorchScriptClassifier> model;
+  std::vector<std::uint8_t> jpeg;
+};
+
+Loaded& loaded() {
+  static Loaded l = [] {
+    Loaded out;
+    out.config = load_model_config(g_model_dir);
+    out.model = std::make_unique<TorchScriptClassifier>(g_model_dir, out.config);
+    std::ifstream in(g_model_dir + "/test.jpg", std::ios::binary);
+    out.jpeg.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    return out;
+  }();
+  return l;
+}
+
+void BM_Preprocess(benchmark::State& state) {
+  Loaded& l = loaded();
+  if (l.jpeg.empty()) {
+    state.SkipWithError("no test.jpg in the model directory (make_model.py writes one)");
+    return;
+  }
+  const auto transform = l.config.eval_transform();
+  for (auto _ : state) {
+    auto image = preprocess_image(l.jpeg.data(), l.jpeg.size(), transform, {}, "bench");
+    benchmark::DoNotOptimize(image.data());
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_Preprocess)->Unit(benchmark::kMillisecond);
+
+void BM_Classify(benchmark::State& state) {
+  Loaded& l = loaded();
+  const auto n = static_cast<std::size_t>(state.range(0));
+  const auto side = static_cast<std::size_t>(l.config.input_size);
+  std::vector<float> images(n * 3 * side * side, 0.25f);
+  std::vector<float> probabilities(n * l.config.classes.size());
+  for (auto _ : state) {
+    l.model->classify(images.data(), n, probabilities.data());
+    benchmark::DoNotOptimize(probabilities.data());
+  }
+  state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(n));
+}
+BENCHMARK(BM_Classify)->Arg(1)->Arg(4)->Arg(8)->Arg(16)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<char*> rest;
+  for (int i = 0; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--model-dir") == 0 && i + 1 < argc) {
+      g_model_dir = argv[++i];
+    } else if (std::strcmp(argv[i], "--threads") == 0 && i + 1 < argc) {
+      set_intra_op_threads(std::stoi(argv[++i]));
+    } else {
+      rest.push_back(argv[i]);
+    }
+  }
+  if (g_model_dir.empty()) {
+    std::cerr << "usage: ringtail_serve_bench --model-dir DIR [--threads N] [benchmark flags]\n"
+                 "  (make a DIR with: /usr/bin/python3 benchmarks/serve/make_model.py --out DIR)\n";
+    return 2;
+  }
+  int count = static_cast<int>(rest.size());
+  benchmark::Initialize(&count, rest.data());
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

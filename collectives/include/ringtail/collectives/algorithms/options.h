@@ -1,0 +1,60 @@
+#pragma once
+// The names of the allreduce and allgather algorithms, and the options every
+// algorithm object is built with. Shared by the factories (allreduce.h,
+// allgather.h), the engine (core::Config maps RINGTAIL_ALLREDUCE /
+// RINGTAIL_ALLGATHER / RINGTAIL_RING_SEGMENT_BYTES onto these) and ringtail-bench.
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+namespace ringtail::coll {
+
+enum class AllreduceKind : std::uint8_t {
+  native,        // the communicator's own allreduce (MPI_Allreduce, Gloo, NCCL)
+  ring,          // ringtail's ring: reduce-scatter + allgather over sendrecv
+  hierarchical,  // inside hosts, then across hosts, then inside hosts again
+  automatic,     // one of the above per call, by size and topology (selection.h)
+};
+
+enum class AllgatherKind : std::uint8_t {
+  native,        // the communicator's own allgatherv ("flat")
+  ring,          // ringtail's ring over sendrecv
+  hierarchical,  // gather inside hosts, exchange across hosts, spread inside hosts
+  automatic,
+};
+
+// How one phase of a hierarchical algorithm runs on its communicator: ringtail's
+// ring over sendrecv, or the communicator's own collective. A communicator on
+// device memory (NCCL inside a host) always runs its phase natively.
+enum class PhaseMethod : std::uint8_t { ring, native };
+
+std::string_view to_string(AllreduceKind kind);
+std::string_view to_string(AllgatherKind kind);
+std::string_view to_string(PhaseMethod method);
+// Accept the names printed by to_string plus "auto"; allgather also accepts "flat"
+// for native (the name RINGTAIL_ALLGATHER uses).
+std::optional<AllreduceKind> parse_allreduce_kind(std::string_view name);
+std::optional<AllgatherKind> parse_allgather_kind(std::string_view name);
+std::optional<PhaseMethod> parse_phase_method(std::string_view name);
+
+// The ring's segment: how many bytes travel per sendrecv while reducing. Small
+// enough that a received segment is still in cache when it is reduced, large
+// enough that per-message latency stays small (docs/performance.md, the
+// segment sweep).
+inline constexpr std::size_t kDefaultSegmentBytes = std::size_t{1} << 20;
+
+struct AlgorithmOptions {
+  std::size_t segment_bytes = 0;  // 0: kDefaultSegmentBytes; tests force tiny segments
+  // Hierarchical phases. Both default to the ring: Open MPI's reduce-scatter and
+  // its allreduce of two ranks over TCP were slower (docs/performance.md).
+  PhaseMethod local_method = PhaseMethod::ring;   // inside a host
+  PhaseMethod cross_method = PhaseMethod::ring;   // across hosts
+
+  std::size_t effective_segment_bytes() const {
+    return segment_bytes == 0 ? kDefaultSegmentBytes : segment_bytes;
+  }
+};
+
+}  // namespace ringtail::coll

@@ -1,0 +1,31 @@
+#pragma once
+// The seam between the executor and the allreduce algorithms: the executor
+// hands a (fused) buffer to run() and nothing else, so the ring and
+// hierarchical algorithms of collectives/algorithms plug in here without the
+// executor changing. One object per process set, built once, run many times.
+
+#include <cstddef>
+#include <memory>
+#include <string>
+
+#include "ringtail/collectives/communicator.h"
+#include "ringtail/core/config.h"
+
+namespace ringtail::core::detail {
+
+class AllreduceStrategy {
+ public:
+  virtual ~AllreduceStrategy() = default;
+  // "native", "ring", ...: the timeline names the collective <backend>.<name>.allreduce.
+  virtual const std::string& name() const = 0;
+  // In place on `buffer`, which holds `count` elements on every rank. `op` is
+  // never average (the executor divides itself, by the ranks that took part).
+  virtual void run(void* buffer, std::size_t count, coll::DataType type, coll::ReduceOp op) = 0;
+};
+
+// The algorithm RINGTAIL_ALLREDUCE asks for, over `comm` (which must outlive
+// it). Error(unsupported) for an algorithm this build does not have yet.
+std::unique_ptr<AllreduceStrategy> make_allreduce_strategy(const Config& config,
+                                                             coll::Communicator& comm);
+
+}  // namespace ringtail::core::detail

@@ -1,0 +1,172 @@
+// Paths of the gloo backend the shared collectives suite does not reach: the
+// ring reduce-scatter with many segments per block, the sized point-to-point
+// messages (a size mismatch is an error, not a crash), sendrecv, repeated and
+// nested splits under fresh store prefixes, and one-rank communicators.
+// Run as collectives.gloo_backend.np{2,3,4}.
+
+#include <gtest/gtest.h>
+
+#include <numeric>
+#include <tuple>
+
+#include "reference.h"
+#include "ringtail/collectives/error.h"
+#include "ringtail_test/ranks.h"
+
+namespace ringtail::test {
+namespace {
+
+using coll::Communicator;
+using coll::DataType;
+using coll::ReduceOp;
+
+class GlooReduceScatterTest : public ::testing::TestWithParam<std::tuple<DataType, ReduceOp>> {};
+
+// Blocks of about 300k elements span several 256 KiB segments for every dtype,
+// so the segment pipeline (forwarding a reduced segment while the next one
+// arrives) runs; the block sizes differ per rank and one block is empty.
+TEST_P(GlooReduceScatterTest, LargeUnevenBlocksSpanManySegments) {
+  const auto [type, op] = GetParam();
+  run_on_ranks([type = type, op = op](Communicator& world) {
+    const int n = world.size();
+    std::vector<std::size_t> counts(static_cast<std::size_t>(n));
+    for (int r = 0; r < n; ++r)
+      counts[r] = r == 1 ? 0 : 300007 + 4099 * static_cast<std::size_t>(r);
+    const std::size_t all = std::accumulate(counts.begin(), counts.end(), std::size_t{0});
+    const std::vector<char> send = filled(world.rank(), all, type, op);
+    for (int round = 0; round < 2; ++round) {  // twice: scratch space is reused
+      std::vector<char> recv(counts[world.rank()] * size_of(type) + 1);
+      world.reducescatter(send.data(), recv.data(), counts, type, op);
+      const std::size_t offset =
+          std::accumulate(counts.begin(), counts.begin() + world.rank(), std::size_t{0});
+      std::size_t wrong = 0;
+      for (std::size_t i = 0; i < counts[world.rank()]; ++i) {
+        const double expected = expected_reduction(n, offset + i, type, op);
+        const double got = load(recv.data(), i, type);
+        if (std::abs(got - expected) > tolerance(type, std::abs(expected), n) && wrong++ < 3) {
+          ADD_FAILURE() << "element " << i << " of block " << world.rank() << " is " << got
+                        << ", expected " << expected;
+        }
+      }
+      EXPECT_EQ(wrong, 0u);
+    }
+  });
+}
+
+INSTANTIATE_TEST_SUITE_P(Dtypes, GlooReduceScatterTest,
+                         ::testing::Values(std::make_tuple(DataType::f16, ReduceOp::sum),
+                                           std::make_tuple(DataType::f64, ReduceOp::average),
+                                           std::make_tuple(DataType::i8, ReduceOp::max),
+                                           std::make_tuple(DataType::i32, ReduceOp::product),
+                                           std::make_tuple(DataType::bf16, ReduceOp::min)),
+                         [](const auto& info) {
+                           return std::string(to_string(std::get<0>(info.param))) + "_" +
+                                  std::string(to_string(std::get<1>(info.param)));
+                         });
+
+TEST(GlooReduceScatter, ResultMayOverlapTheInput) {
+  run_on_ranks([](Communicator& world) {
+    const int n = world.size();
+    const std::vector<std::size_t> counts(static_cast<std::size_t>(n), 1000);
+    const std::size_t all = 1000 * static_cast<std::size_t>(n);
+    std::vector<char> data = filled(world.rank(), all, DataType::f32, ReduceOp::sum);
+    // The result goes where this rank's own block of the input is.
+    char* mine = data.data() + 1000 * static_cast<std::size_t>(world.rank()) * sizeof(float);
+    world.reducescatter(data.data(), mine, counts, DataType::f32, ReduceOp::sum);
+    for (std::size_t i = 0; i < 1000; ++i) {
+      const double expected =
+          expected_reduction(n, 1000 * world.rank() + i, DataType::f32, ReduceOp::sum);
+      ASSERT_NEAR(load(mine, i, DataType::f32), expected, 1e-4) << "element " << i;
+    }
+  });
+}
+
+TEST(GlooPointToPoint, SizeMismatchIsAnErrorAndTheCommunicatorStillWorks) {
+  run_on_ranks([](Communicator& world) {
+    if (world.rank() < 2) {
+      std::vector<std::int32_t> data(100, world.rank());
+      const int peer = 1 - world.rank();
+      for (std::size_t expected : {std::size_t{50}, std::size_t{200}}) {
+        if (world.rank() == 0) {
+          world.send(data.data(), 100, DataType::i32, peer, 3);
+        } else {
+          try {
+            world.recv(data.data(), expected, DataType::i32, peer, 3);
+            ADD_FAILURE() << "a 100-element message was received as " << expected;
+          } catch (const Error& e) {
+            EXPECT_EQ(e.kind(), ErrorKind::mismatch) << e.what();
+            EXPECT_NE(std::string(e.what()).find("expected " + std::to_string(expected * 4) +
+                                                 " bytes, the message has 400"),
+                      std::string::npos)
+                << e.what();
+          }
+        }
+      }
+      // The message was taken off the connection: the next one is intact.
+      std::vector<std::int32_t> fresh(100, world.rank() == 0 ? 7 : -1);
+      if (world.rank() == 0) {
+        world.send(fresh.data(), fresh.size(), DataType::i32, peer, 3);
+      } else {
+        world.recv(fresh.data(), fresh.size(), DataType::i32, peer, 3);
+        EXPECT_EQ(fresh[99], 7);
+      }
+    }
+    world.barrier();
+  });
+}
+
+TEST(GlooPointToPoint, SendrecvShiftsARingBothWaysAtOnce) {
+  run_on_ranks([](Communicator& world) {
+    const int n = world.size();
+    const int me = world.rank();
+    for (std::size_t count : {std::size_t{0}, std::size_t{3}, std::size_t{1} << 20}) {
+      std::vector<std::int64_t> out(count), in(count, -1);
+      std::iota(out.begin(), out.end(), std::int64_t{me} << 32);
+      const int next = (me + 1) % n;
+      const int prev = (me + n - 1) % n;
+      world.sendrecv(out.data(), count, next, in.data(), count, prev, DataType::i64, 5);
+      for (std::size_t i = 0; i < count; i += 997) {
+        ASSERT_EQ(in[i], (std::int64_t{prev} << 32) + std::int64_t(i));
+      }
+    }
+  });
+}
+
+TEST(GlooSplit, RepeatedAndNestedSplitsGetTheirOwnRendezvous) {
+  run_on_ranks([](Communicator& world) {
+    const int me = world.rank();
+    for (int round = 0; round < 3; ++round) {
+      auto half = world.split(me % 2, me);
+      ASSERT_NE(half, nullptr);
+      std::int64_t sum = me;
+      half->allreduce(&sum, 1, DataType::i64, ReduceOp::sum);
+      std::int64_t expected = 0;
+      for (int r = me % 2; r < world.size(); r += 2) expected += r;
+      EXPECT_EQ(sum, expected);
+      // A split of a split, and a split into communicators of one rank.
+      auto alone = half->split(half->rank(), 0);
+      ASSERT_NE(alone, nullptr);
+      EXPECT_EQ(alone->size(), 1);
+      std::int64_t own = me;
+      alone->allreduce(&own, 1, DataType::i64, ReduceOp::sum);
+      EXPECT_EQ(own, me);
+      std::vector<float> gathered(1);
+      float mine = float(me);
+      alone->allgather(&mine, gathered.data(), 1, DataType::f32);
+      EXPECT_EQ(gathered[0], float(me));
+      std::vector<std::size_t> one = {1};
+      alone->reducescatter(&mine, gathered.data(), one, DataType::f32, ReduceOp::max);
+      alone->alltoall(&mine, gathered.data(), 1, DataType::f32);
+      alone->broadcast(&mine, 1, DataType::f32, 0);
+      alone->barrier();
+      EXPECT_EQ(gathered[0], float(me));
+    }
+    // The parent still works after its children are gone.
+    std::int64_t count = 1;
+    world.allreduce(&count, 1, DataType::i64, ReduceOp::sum);
+    EXPECT_EQ(count, world.size());
+  });
+}
+
+}  // namespace
+}  // namespace ringtail::test

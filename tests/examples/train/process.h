@@ -1,0 +1,27 @@
+#pragma once
+// Runs a program as a child process with its standard output and error merged
+// into one pipe, for tests of the ringtail-pets command line.
+
+#include <string>
+#include <vector>
+
+namespace ringtail_test {
+
+struct ProcessResult {
+  int exit_code = -1;  // the exit status, or 128 + signal when killed
+  std::string output;  // stdout and stderr, interleaved as written
+};
+
+// Runs argv[0] (a path) with the arguments and waits for it.
+ProcessResult run_process(const std::vector<std::string>& argv);
+
+// Runs it and reads its output line by line; at the first line containing
+// `needle` it kills the child with SIGKILL (as a preempted job is killed) and
+// waits for it. `found` says whether the line came before the child ended.
+ProcessResult run_until_line_then_kill(const std::vector<std::string>& argv, const std::string& needle,
+                                       bool* found);
+
+// "a b 'c d'" for messages.
+std::string command_text(const std::vector<std::string>& argv);
+
+}  // namespace ringtail_test

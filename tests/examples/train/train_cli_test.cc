@@ -1,0 +1,282 @@
+// The ringtail-pets program end to end on a small synthetic set: a run killed
+// with SIGKILL and resumed ends with the weights of an uninterrupted run; two
+// ranks under mpirun lose loss and end identical; evaluate's confusion matrix
+// agrees with training's evaluation; export gives the checkpoint's logits;
+// bad checkpoints and mismatched resumptions are clear errors.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <torch/script.h>
+#include <torch/torch.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "../pets/temp_dir.h"
+#include "process.h"
+#include "ringtail/pets/synth.h"
+#include "ringtail/pets/train/checkpoint.h"
+#include "ringtail/pets/train/trainer.h"
+
+namespace ringtail::pets::train {
+namespace {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+using ringtail_test::ProcessResult;
+using ringtail_test::TempDir;
+
+std::string read_text(const fs::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+std::vector<std::string> split(const std::string& text, char separator) {
+  std::vector<std::string> parts;
+  std::string part;
+  std::istringstream in(text);
+  while (std::getline(in, part, separator)) {
+    if (!part.empty()) parts.push_back(part);
+  }
+  return parts;
+}
+
+class TrainCli : public ::testing::Test {
+ protected:
+  // One data set and one uninterrupted 1-rank run for the whole suite.
+  static void SetUpTestSuite() {
+    root_ = std::make_unique<TempDir>();
+    SynthOptions synth;
+    synth.out = data();
+    synth.classes = 4;
+    synth.per_class = 16;  // 8 trainval, 8 test
+    synth.size = 48;
+    synth.seed = 1;
+    synth.bad_per_kind = 0;
+    generate_synthetic_pets(synth);
+    baseline_ = ringtail_test::run_process(train_args(dir("a"), 4));
+  }
+  static void TearDownTestSuite() { root_.reset(); }
+
+  static fs::path dir(const std::string& name) { return root_->path() / name; }
+  static fs::path data() { return dir("data"); }
+
+  // A small, fast run: small_cnn (with dropout, so the random generator's
+  // state matters for resuming) on 32 x 32 crops, 8 steps per epoch on 1 rank.
+  static std::vector<std::string> train_args(const fs::path& output, int epochs) {
+    return {RINGTAIL_PETS_BIN, "train",        "--data",          data().string(),
+            "--arch",          "small_cnn",    "--image-size",    "32",
+            "--batch-size",    "4",            "--lr",            "0.05",
+            "--epochs",        std::to_string(epochs), "--warmup-epochs", "0.5",
+            "--label-smoothing", "0.1",        "--seed",          "7",
+            "--progress",      "lines",        "--output",        output.string()};
+  }
+
+  static std::vector<std::string> with(std::vector<std::string> args, const std::vector<std::string>& more) {
+    args.insert(args.end(), more.begin(), more.end());
+    return args;
+  }
+
+  // `args` with the value of `option` replaced.
+  static std::vector<std::string> set_option(std::vector<std::string> args, const std::string& option,
+                                             const std::string& value) {
+    for (std::size_t i = 0; i + 1 < args.size(); ++i) {
+      if (args[i] == option) args[i + 1] = value;
+    }
+    return args;
+  }
+
+  static void expect_success(const ProcessResult& r, const std::vector<std::string>& args) {
+    ASSERT_EQ(r.exit_code, 0) << ringtail_test::command_text(args) << "\n" << r.output;
+  }
+
+  static void expect_failure_mentioning(const std::vector<std::string>& args,
+                                        const std::vector<std::string>& texts) {
+    const ProcessResult r = ringtail_test::run_process(args);
+    EXPECT_EQ(r.exit_code, 1) << ringtail_test::command_text(args) << "\n" << r.output;
+    for (const auto& text : texts) {
+      EXPECT_NE(r.output.find(text), std::string::npos) << "expected '" << text << "' in:\n" << r.output;
+    }
+  }
+
+  static inline std::unique_ptr<TempDir> root_;
+  static inline ProcessResult baseline_;
+};
+
+TEST_F(TrainCli, ResumeAfterAKillEndsWithTheUninterruptedRunsWeights) {
+  expect_success(baseline_, train_args(dir("a"), 4));
+  const Checkpoint uninterrupted = load_checkpoint(dir("a") / kCheckpointFile);
+  ASSERT_EQ(uninterrupted.epochs_done, 4);
+
+  // Killed (SIGKILL, no chance to clean up) once epoch 1 is reported, which
+  // is after its checkpoint is on disk.
+  bool reported = false;
+  const auto args = train_args(dir("b"), 4);
+  const ProcessResult killed = ringtail_test::run_until_line_then_kill(args, "epoch 1/4", &reported);
+  ASSERT_TRUE(reported) << killed.output;
+  EXPECT_EQ(killed.exit_code, 128 + SIGKILL) << killed.output;
+  const Checkpoint partial = load_checkpoint(dir("b") / kCheckpointFile);
+  if (partial.epochs_done == 4) GTEST_SKIP() << "the run finished before the kill arrived";
+  EXPECT_GE(partial.epochs_done, 1);
+
+  const auto resume_args = with(args, {"--resume"});
+  const ProcessResult resumed = ringtail_test::run_process(resume_args);
+  expect_success(resumed, resume_args);
+  EXPECT_NE(resumed.output.find("resuming from " + (dir("b") / kCheckpointFile).string() + " after epoch " +
+                                std::to_string(partial.epochs_done) + "/4"),
+            std::string::npos)
+      << resumed.output;
+  EXPECT_EQ(resumed.output.find("epoch 1/4 "), std::string::npos) << "epoch 1 ran again:\n" << resumed.output;
+
+  const Checkpoint finished = load_checkpoint(dir("b") / kCheckpointFile);
+  EXPECT_EQ(finished.epochs_done, 4);
+  EXPECT_EQ(finished.steps_done, uninterrupted.steps_done);
+  ASSERT_EQ(finished.model_state.size(), uninterrupted.model_state.size());
+  for (std::size_t i = 0; i < finished.model_state.size(); ++i) {
+    EXPECT_TRUE(::torch::equal(finished.model_state[i].second, uninterrupted.model_state[i].second))
+        << finished.model_state[i].first << " differs";
+  }
+  EXPECT_EQ(finished.eval_accuracy, uninterrupted.eval_accuracy);
+  EXPECT_EQ(finished.eval_loss, uninterrupted.eval_loss);
+}
+
+TEST_F(TrainCli, TwoRanksLoseLossAndEndWithIdenticalWeights) {
+  std::vector<std::string> args = {RINGTAIL_TEST_MPIRUN};
+  for (const auto& flag : split(RINGTAIL_TEST_MPIRUN_FLAGS, '|')) args.push_back(flag);
+  // Two ranks of two busy threads on a small machine: Open MPI must not spin.
+  args.insert(args.end(), {"--mca", "mpi_yield_when_idle", "1", "-np", "2"});
+  const auto train = train_args(dir("two"), 5);
+  args.insert(args.end(), train.begin(), train.end());
+  args = with(args, {"--metrics", (dir("two") / "metrics-{rank}.jsonl").string()});
+  const ProcessResult r = ringtail_test::run_process(args);
+  expect_success(r, args);
+  EXPECT_NE(r.output.find("2 ranks x batch 4 x 1 pass = global batch 8"), std::string::npos) << r.output;
+
+  std::vector<json> epochs[2];
+  json final_record[2];
+  for (int rank = 0; rank < 2; ++rank) {
+    std::istringstream lines(read_text(dir("two") / ("metrics-" + std::to_string(rank) + ".jsonl")));
+    for (std::string line; std::getline(lines, line);) {
+      const json record = json::parse(line);
+      EXPECT_EQ(record["rank"], rank);
+      if (record["event"] == "start") {
+        EXPECT_EQ(record["ranks"], 2);
+      }
+      if (record["event"] == "epoch") epochs[rank].push_back(record);
+      if (record["event"] == "final") final_record[rank] = record;
+    }
+  }
+  ASSERT_EQ(epochs[0].size(), 5u);
+  ASSERT_EQ(epochs[1].size(), 5u);
+  // The training loss falls.
+  const double first = epochs[0].front()["train_loss"].get<double>();
+  const double last = epochs[0].back()["train_loss"].get<double>();
+  EXPECT_LT(last, first * 0.9) << "train loss " << first << " -> " << last;
+  // Every rank reports the same global numbers and ends with the same weights.
+  for (std::size_t e = 0; e < 5; ++e) {
+    EXPECT_EQ(epochs[0][e]["train_loss"], epochs[1][e]["train_loss"]) << e;
+    EXPECT_EQ(epochs[0][e]["eval"], epochs[1][e]["eval"]) << e;
+    EXPECT_EQ(epochs[0][e]["eval"]["count"], 32);
+  }
+  EXPECT_EQ(final_record[0]["weights_digest"], final_record[1]["weights_digest"]);
+  EXPECT_EQ(final_record[0]["ranks_agree"], true);
+  // Rank 0's checkpoint holds that model.
+  const Checkpoint checkpoint = load_checkpoint(dir("two") / kCheckpointFile);
+  EXPECT_EQ(checkpoint.settings.at("ranks"), "2");
+  EXPECT_EQ(checkpoint.rng_states.size(0), 2);
+  const Classifier model = model_from_checkpoint(checkpoint, dir("two") / kCheckpointFile);
+  EXPECT_EQ(weights_digest(*model), final_record[0]["weights_digest"].get<std::string>());
+}
+
+TEST_F(TrainCli, EvaluateWritesAConfusionMatrixThatAgreesWithTraining) {
+  expect_success(baseline_, train_args(dir("a"), 4));
+  const fs::path checkpoint_file = dir("a") / kCheckpointFile;
+  const std::vector<std::string> args = {RINGTAIL_PETS_BIN, "evaluate",    "--checkpoint", checkpoint_file.string(),
+                                         "--data",          data().string(), "--confusion", (dir("a") / "cm.csv").string()};
+  const ProcessResult r = ringtail_test::run_process(args);
+  expect_success(r, args);
+  EXPECT_NE(r.output.find("per-class test accuracy (worst first)"), std::string::npos) << r.output;
+
+  std::istringstream csv(read_text(dir("a") / "cm.csv"));
+  std::string header;
+  std::getline(csv, header);
+  EXPECT_EQ(header, "true \\ predicted,Abyssinian,american_bulldog,american_pit_bull_terrier,basset_hound");
+  std::int64_t total = 0, diagonal = 0;
+  int row = 0;
+  for (std::string line; std::getline(csv, line); ++row) {
+    const auto cells = split(line, ',');
+    ASSERT_EQ(cells.size(), 5u) << line;
+    std::int64_t row_total = 0;
+    for (int c = 1; c <= 4; ++c) {
+      const std::int64_t n = std::stoll(cells[static_cast<std::size_t>(c)]);
+      row_total += n;
+      if (c - 1 == row) diagonal += n;
+    }
+    EXPECT_EQ(row_total, 8) << "every class has 8 test images: " << line;
+    total += row_total;
+  }
+  EXPECT_EQ(row, 4);
+  EXPECT_EQ(total, 32);
+  // The same model and preprocessing as training's last evaluation.
+  const Checkpoint checkpoint = load_checkpoint(checkpoint_file);
+  EXPECT_DOUBLE_EQ(static_cast<double>(diagonal) / static_cast<double>(total), checkpoint.eval_accuracy);
+  char expected[64];
+  std::snprintf(expected, sizeof expected, "test accuracy %.2f%%", 100.0 * checkpoint.eval_accuracy);
+  EXPECT_NE(r.output.find(expected), std::string::npos) << r.output;
+}
+
+TEST_F(TrainCli, ExportWritesTorchScriptWithTheCheckpointsLogits) {
+  expect_success(baseline_, train_args(dir("a"), 4));
+  const fs::path checkpoint_file = dir("a") / kCheckpointFile;
+  const std::vector<std::string> args = {RINGTAIL_PETS_BIN, "export", "--checkpoint", checkpoint_file.string(),
+                                         "--out", (dir("a") / "model").string()};
+  const ProcessResult r = ringtail_test::run_process(args);
+  expect_success(r, args);
+  EXPECT_NE(r.output.find("small_cnn, 4 classes, input 32, resize 37"), std::string::npos) << r.output;
+
+  const Checkpoint checkpoint = load_checkpoint(checkpoint_file);
+  const Classifier model = model_from_checkpoint(checkpoint, checkpoint_file);
+  ::torch::jit::Module exported = ::torch::jit::load((dir("a") / "model" / "model.pt").string());
+  ::torch::NoGradGuard no_grad;
+  const ::torch::Tensor batch = ::torch::randn({5, 3, 32, 32});
+  const double difference =
+      (exported.forward({batch}).toTensor() - model->forward(batch)).abs().max().item<double>();
+  EXPECT_LT(difference, 1e-4);
+  const json config = json::parse(read_text(dir("a") / "model" / "model.json"));
+  EXPECT_EQ(config["classes"].get<std::vector<std::string>>(), checkpoint.model.class_names);
+  EXPECT_EQ(config["input_size"], 32);
+  EXPECT_EQ(config["info"]["epochs"], 4);
+}
+
+TEST_F(TrainCli, BadCheckpointsAndMismatchedResumesAreClearErrors) {
+  expect_success(baseline_, train_args(dir("a"), 4));
+  const fs::path good = dir("a") / kCheckpointFile;
+  const std::string bytes = read_text(good);
+
+  fs::create_directories(dir("damaged"));
+  std::string flipped = bytes;
+  flipped[bytes.size() / 3] = static_cast<char>(flipped[bytes.size() / 3] ^ 1);
+  std::ofstream(dir("damaged") / kCheckpointFile, std::ios::binary) << flipped;
+  expect_failure_mentioning({RINGTAIL_PETS_BIN, "evaluate", "--checkpoint",
+                             (dir("damaged") / kCheckpointFile).string(), "--data", data().string()},
+                            {"damaged", (dir("damaged") / kCheckpointFile).string()});
+  expect_failure_mentioning(with(train_args(dir("damaged"), 4), {"--resume"}), {"damaged", "CRC-32"});
+
+  fs::create_directories(dir("cut"));
+  std::ofstream(dir("cut") / kCheckpointFile, std::ios::binary) << bytes.substr(0, bytes.size() / 2);
+  expect_failure_mentioning(with(train_args(dir("cut"), 4), {"--resume"}), {"truncated"});
+
+  // Another run's settings, or no --resume at all over an existing run.
+  expect_failure_mentioning(with(set_option(train_args(dir("a"), 5), "--lr", "0.1"), {"--resume"}),
+                            {"other settings", "--lr: 0.05 in the checkpoint, 0.1 now",
+                             "--epochs: 4 in the checkpoint, 5 now"});
+  expect_failure_mentioning(train_args(dir("a"), 4), {"exists from an earlier run", "--resume"});
+  expect_failure_mentioning(with(train_args(dir("nothing"), 4), {"--resume"}), {"no such file"});
+  expect_failure_mentioning({RINGTAIL_PETS_BIN, "export", "--checkpoint", (dir("a") / "cm.csv").string(), "--out",
+                             (dir("x")).string()},
+                            {"checkpoint"});
+  // The good checkpoint was not touched by any of this.
+  EXPECT_EQ(read_text(good), bytes);
+}
+
+}  // namespace
+}  // namespace ringtail::pets::train
