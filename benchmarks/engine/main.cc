@@ -1,5 +1,5 @@
 // ringtail-engine-bench [--quick] [--best] [--repetitions=N] [latency|fusion|negotiation|idle|skew ...]
-// Run under mpirun with 2 ranks (docs/performance-engine.md has the command).
+// Run under mpirun with 2 ranks (docs/performance.md has the command).
 #include <cstring>
 #include <iostream>
 #include <string>

@@ -1,6 +1,6 @@
 #pragma once
 // Command-line options of `ringtail-bench train`. The defaults are the
-// reference comparison (docs/performance-training.md); the DDP peer script
+// reference comparison (docs/performance.md); the DDP peer script
 // (benchmarks/peers/ddp_train.py) takes the same flags.
 
 #include <string>

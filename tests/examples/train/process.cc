@@ -86,7 +86,7 @@ ProcessResult run_process(const std::vector<std::string>& argv) {
 }
 
 ProcessResult run_until_line_then_kill(const std::vector<std::string>& argv, const std::string& needle,
-                                       bool* found) {
+                                       int signal, bool* found) {
   Child child = spawn(argv);
   ProcessResult result;
   *found = false;
@@ -97,7 +97,7 @@ ProcessResult run_until_line_then_kill(const std::vector<std::string>& argv, con
     if (end == std::string::npos || end < scanned) continue;
     if (result.output.substr(scanned, end - scanned).find(needle) != std::string::npos) {
       *found = true;
-      ::kill(child.pid, SIGKILL);
+      ::kill(child.pid, signal);
       break;
     }
     scanned = end;

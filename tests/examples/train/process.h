@@ -16,10 +16,12 @@ struct ProcessResult {
 ProcessResult run_process(const std::vector<std::string>& argv);
 
 // Runs it and reads its output line by line; at the first line containing
-// `needle` it kills the child with SIGKILL (as a preempted job is killed) and
-// waits for it. `found` says whether the line came before the child ended.
+// `needle` it sends the child `signal` (SIGKILL: as a preempted process is
+// killed; SIGTERM to mpirun: it passes the signal to its ranks and ends when
+// they have) and waits for it. `found` says whether the line came before the
+// child ended.
 ProcessResult run_until_line_then_kill(const std::vector<std::string>& argv, const std::string& needle,
-                                       bool* found);
+                                       int signal, bool* found);
 
 // "a b 'c d'" for messages.
 std::string command_text(const std::vector<std::string>& argv);

@@ -54,6 +54,7 @@ class TrainCli : public ::testing::Test {
     synth.bad_per_kind = 0;
     generate_synthetic_pets(synth);
     baseline_ = ringtail_test::run_process(train_args(dir("a"), 4));
+    two_ranks_ = ringtail_test::run_process(two_rank_args(dir("two")));
   }
   static void TearDownTestSuite() { root_.reset(); }
 
@@ -69,6 +70,18 @@ class TrainCli : public ::testing::Test {
             "--epochs",        std::to_string(epochs), "--warmup-epochs", "0.5",
             "--label-smoothing", "0.1",        "--seed",          "7",
             "--progress",      "lines",        "--output",        output.string()};
+  }
+
+  // The same on 2 ranks under mpirun, 5 epochs, with metrics.
+  static std::vector<std::string> two_rank_args(const fs::path& output) {
+    std::vector<std::string> args = {RINGTAIL_TEST_MPIRUN};
+    for (const auto& flag : split(RINGTAIL_TEST_MPIRUN_FLAGS, '|')) args.push_back(flag);
+    // Two ranks of two busy threads on a small machine: Open MPI must not spin.
+    args.insert(args.end(), {"--mca", "mpi_yield_when_idle", "1", "-np", "2"});
+    const auto train = train_args(output, 5);
+    args.insert(args.end(), train.begin(), train.end());
+    args.insert(args.end(), {"--metrics", (output / "metrics-{rank}.jsonl").string()});
+    return args;
   }
 
   static std::vector<std::string> with(std::vector<std::string> args, const std::vector<std::string>& more) {
@@ -100,6 +113,7 @@ class TrainCli : public ::testing::Test {
 
   static inline std::unique_ptr<TempDir> root_;
   static inline ProcessResult baseline_;
+  static inline ProcessResult two_ranks_;
 };
 
 TEST_F(TrainCli, ResumeAfterAKillEndsWithTheUninterruptedRunsWeights) {
@@ -111,7 +125,7 @@ TEST_F(TrainCli, ResumeAfterAKillEndsWithTheUninterruptedRunsWeights) {
   // is after its checkpoint is on disk.
   bool reported = false;
   const auto args = train_args(dir("b"), 4);
-  const ProcessResult killed = ringtail_test::run_until_line_then_kill(args, "epoch 1/4", &reported);
+  const ProcessResult killed = ringtail_test::run_until_line_then_kill(args, "epoch 1/4", SIGKILL, &reported);
   ASSERT_TRUE(reported) << killed.output;
   EXPECT_EQ(killed.exit_code, 128 + SIGKILL) << killed.output;
   const Checkpoint partial = load_checkpoint(dir("b") / kCheckpointFile);
@@ -140,15 +154,8 @@ TEST_F(TrainCli, ResumeAfterAKillEndsWithTheUninterruptedRunsWeights) {
 }
 
 TEST_F(TrainCli, TwoRanksLoseLossAndEndWithIdenticalWeights) {
-  std::vector<std::string> args = {RINGTAIL_TEST_MPIRUN};
-  for (const auto& flag : split(RINGTAIL_TEST_MPIRUN_FLAGS, '|')) args.push_back(flag);
-  // Two ranks of two busy threads on a small machine: Open MPI must not spin.
-  args.insert(args.end(), {"--mca", "mpi_yield_when_idle", "1", "-np", "2"});
-  const auto train = train_args(dir("two"), 5);
-  args.insert(args.end(), train.begin(), train.end());
-  args = with(args, {"--metrics", (dir("two") / "metrics-{rank}.jsonl").string()});
-  const ProcessResult r = ringtail_test::run_process(args);
-  expect_success(r, args);
+  const ProcessResult& r = two_ranks_;
+  expect_success(r, two_rank_args(dir("two")));
   EXPECT_NE(r.output.find("2 ranks x batch 4 x 1 pass = global batch 8"), std::string::npos) << r.output;
 
   std::vector<json> epochs[2];
@@ -185,6 +192,38 @@ TEST_F(TrainCli, TwoRanksLoseLossAndEndWithIdenticalWeights) {
   EXPECT_EQ(checkpoint.rng_states.size(0), 2);
   const Classifier model = model_from_checkpoint(checkpoint, dir("two") / kCheckpointFile);
   EXPECT_EQ(weights_digest(*model), final_record[0]["weights_digest"].get<std::string>());
+}
+
+// The same on 2 ranks: every rank's random state comes back from rank 0's
+// checkpoint, and the resumed ranks start from rank 0's broadcast state.
+TEST_F(TrainCli, TwoRanksResumeToTheUninterruptedRunsWeights) {
+  expect_success(two_ranks_, two_rank_args(dir("two")));
+  const Checkpoint uninterrupted = load_checkpoint(dir("two") / kCheckpointFile);
+  ASSERT_EQ(uninterrupted.epochs_done, 5);
+
+  // mpirun passes SIGTERM to the ranks (which do not handle it) and ends
+  // when they have: a preempted job.
+  bool reported = false;
+  const auto args = two_rank_args(dir("two-killed"));
+  const ProcessResult killed = ringtail_test::run_until_line_then_kill(args, "epoch 2/5", SIGTERM, &reported);
+  ASSERT_TRUE(reported) << killed.output;
+  EXPECT_NE(killed.exit_code, 0) << killed.output;
+  const Checkpoint partial = load_checkpoint(dir("two-killed") / kCheckpointFile);
+  if (partial.epochs_done == 5) GTEST_SKIP() << "the run finished before the signal arrived";
+
+  const auto resume_args = with(args, {"--resume"});
+  const ProcessResult resumed = ringtail_test::run_process(resume_args);
+  expect_success(resumed, resume_args);
+  EXPECT_NE(resumed.output.find("after epoch " + std::to_string(partial.epochs_done) + "/5"), std::string::npos)
+      << resumed.output;
+  const Checkpoint finished = load_checkpoint(dir("two-killed") / kCheckpointFile);
+  ASSERT_EQ(finished.model_state.size(), uninterrupted.model_state.size());
+  for (std::size_t i = 0; i < finished.model_state.size(); ++i) {
+    EXPECT_TRUE(::torch::equal(finished.model_state[i].second, uninterrupted.model_state[i].second))
+        << finished.model_state[i].first << " differs";
+  }
+  EXPECT_TRUE(::torch::equal(finished.rng_states, uninterrupted.rng_states));
+  EXPECT_EQ(finished.eval_accuracy, uninterrupted.eval_accuracy);
 }
 
 TEST_F(TrainCli, EvaluateWritesAConfusionMatrixThatAgreesWithTraining) {

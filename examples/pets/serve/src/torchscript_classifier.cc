@@ -63,6 +63,7 @@ std::string message_of(const std::exception& e) {
 TorchScriptClassifier::TorchScriptClassifier(const std::filesystem::path& model_dir,
                                              const ModelConfig& config, LoadOptions options)
     : impl_(std::make_unique<Impl>()) {
+  at::internal::lazy_init_num_threads();  // as in classify(): this thread's OpenMP count
   impl_->path = (model_dir / config.model_file).string();
   impl_->classes = static_cast<std::int64_t>(config.classes.size());
   impl_->size = config.input_size;
@@ -106,6 +107,10 @@ TorchScriptClassifier::TorchScriptClassifier(const std::filesystem::path& model_
 TorchScriptClassifier::~TorchScriptClassifier() = default;
 
 void TorchScriptClassifier::classify(const float* images, std::size_t count, float* probabilities) {
+  // OpenMP keeps the thread count per thread: one that never ran an ATen
+  // parallel loop (the batcher's worker) would let oneDNN's convolutions use
+  // OpenMP's default, one thread per core, whatever --threads says.
+  at::internal::lazy_init_num_threads();
   c10::InferenceMode inference;
   const auto n = static_cast<std::int64_t>(count);
   // from_blob does not copy; the batcher's buffer outlives the call.

@@ -1,6 +1,6 @@
 #pragma once
 // `ringtail-bench train`: synthetic-data training throughput of a pets model
-// under ringtail's DistributedOptimizer (docs/performance-training.md).
+// under ringtail's DistributedOptimizer (docs/performance.md).
 
 namespace ringtail::bench {
 
