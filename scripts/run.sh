@@ -7,16 +7,19 @@
 # `scripts/run.sh --epochs 30`); docs/training.md has the longer runs.
 #
 #   RINGTAIL_BUILD_DIR  build folder (default build)
-#   RINGTAIL_PETS_DATA  data set to train on (default BUILD/pets-synth, generated
+#   PETS_DATA           data set to train on (default BUILD/pets-synth, generated
 #                       when absent; point it at the real Oxford-IIIT Pet folder)
-#   RINGTAIL_PETS_RUN   checkpoint and model folder (default BUILD/pets-run)
+#   PETS_RUN            checkpoint and model folder (default BUILD/pets-run)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 BUILD_DIR=${RINGTAIL_BUILD_DIR:-build}
 PETS="$BUILD_DIR/examples/pets/ringtail-pets"
-DATA=${RINGTAIL_PETS_DATA:-$BUILD_DIR/pets-synth}
-RUN=${RINGTAIL_PETS_RUN:-$BUILD_DIR/pets-run}
+DATA=${PETS_DATA:-$BUILD_DIR/pets-synth}
+RUN=${PETS_RUN:-$BUILD_DIR/pets-run}
+# ringtail programs refuse RINGTAIL_* variables they do not know (a typo must
+# not be ignored): the scripts' own settings stay out of their environment.
+unset RINGTAIL_BUILD_DIR RINGTAIL_JOBS RINGTAIL_CMAKE_ARGS
 
 if [[ ! -f "$DATA/annotations/test.txt" ]]; then
   "$PETS" synth --out "$DATA" --classes 37 --per-class 60 --size 80 --seed 1

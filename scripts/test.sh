@@ -5,4 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 BUILD_DIR=${RINGTAIL_BUILD_DIR:-build}
+# ringtail refuses RINGTAIL_* variables it does not know (a typo must not be
+# ignored), so the scripts' own settings stay out of the tests' environment.
+unset RINGTAIL_BUILD_DIR RINGTAIL_JOBS RINGTAIL_CMAKE_ARGS
 ctest --test-dir "$BUILD_DIR" --output-on-failure --timeout 900 -j "$(nproc)" "$@"
