@@ -246,6 +246,7 @@ int launch(const LaunchOptions& options, std::FILE* out) {
   request.oversubscribe = options.oversubscribe;
   request.allreduce_given = options.framework.allreduce.has_value();
   request.default_instance = options.instance;
+  request.under_mpirun = !options.gloo;
   job.layout = plan_layout(hosts, request, job.local);
   job.variables = framework_environment(options.framework, job.mode, job.layout);
   const EnvList network = network_environment(job.layout, options.network_interface);

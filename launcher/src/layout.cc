@@ -156,11 +156,11 @@ void decide_network(Layout& layout) {
   }
 }
 
-void decide_cores(Layout& layout) {
+void decide_cores(Layout& layout, const LayoutRequest& request) {
   for (auto& h : layout.hosts) {
     if (h.ranks == 0) continue;
     h.shares_cores = h.cpus > 0 ? h.ranks * kThreadsPerRank > h.cpus : h.ranks > h.slots;
-    if (!h.shares_cores) continue;
+    if (!h.shares_cores || !request.under_mpirun) continue;
     layout.yield_when_idle = true;
     layout.notes.push_back(
         h.cpus > 0 ? std::to_string(h.ranks) + " ranks (" + std::to_string(h.ranks * kThreadsPerRank) +
@@ -215,7 +215,7 @@ Layout plan_layout(const std::vector<HostSpec>& specs, const LayoutRequest& requ
   }
   decide_allreduce(layout, request);
   decide_network(layout);
-  decide_cores(layout);
+  decide_cores(layout, request);
   return layout;
 }
 

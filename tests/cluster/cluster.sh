@@ -9,6 +9,7 @@
 #
 # usage: cluster.sh [--hosts H] [--slots 2,2] [--rate 1gbit] [--env NAME=VALUE]...
 #                   [--mpirun-arg ARG]... [--timeout S] [--dry-run] -- PROGRAM [ARGS...]
+#        cluster.sh --launcher [--slots ...] [--env ...] [--expect-exit C] -- LAUNCHER [ARGS...]
 #   --slots    ranks per host, comma separated (default 2 on every host; its
 #              length sets --hosts)
 #   --rate     tc tbf rate of every host's link, each direction (default: none)
@@ -20,7 +21,19 @@
 #   --env      exported to every rank (mpirun -x)
 #   --timeout  the job is stopped (and everything removed) after S seconds
 #              (default 540, below ctest's limit: a SIGKILL cannot be trapped)
-# Exit status: the job's; 77 when this machine cannot make namespaces (not
+#   --launcher run LAUNCHER itself on host 1 instead of an mpirun command, to
+#              test a launcher (ringtail-run) that starts the job. In its
+#              arguments @HOSTFILE@ (lines "IP slots=N"), @HOSTS@ (IP:N,...),
+#              @AGENT@ (the rsh agent: agent HOST COMMAND), @CIDR@ and @IFACE@
+#              (every host's interface) are replaced; the same values are
+#              exported as RTC_HOSTFILE, RTC_HOSTS, RTC_AGENT, RTC_CIDR, RTC_IFACE.
+#              --env sets a variable in the launcher's environment. When the
+#              launcher has ended, a process still inside a host fails the run.
+#   --expect-exit  the job must end with code C: then the script exits 0,
+#              otherwise 1, so a test can expect a failing job (default: the
+#              script exits with the job's status)
+# Exit status: the job's (0 or 1 under --expect-exit; 1 when a --launcher job
+# left processes behind); 77 when this machine cannot make namespaces (not
 # root, no ip/unshare, no permission), with the reason on stderr.
 set -eu
 
@@ -33,6 +46,9 @@ dry_run=0
 limit=540
 envs=""
 extra=""
+launcher=0
+expect_exit=""
+launcher_env=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --hosts) hosts="$2"; shift 2 ;;
@@ -40,12 +56,14 @@ while [ $# -gt 0 ]; do
     --rate) rate="$2"; shift 2 ;;
     --burst) burst="$2"; shift 2 ;;
     --queue) queue="$2"; shift 2 ;;
-    --env) envs="$envs -x $2"; shift 2 ;;
+    --env) envs="$envs -x $2"; launcher_env="$launcher_env $2"; shift 2 ;;
+    --launcher) launcher=1; shift ;;
+    --expect-exit) expect_exit="$2"; shift 2 ;;
     --mpirun-arg) extra="$extra $2"; shift 2 ;;
     --timeout) limit="$2"; shift 2 ;;
     --dry-run) dry_run=1; shift ;;
     --) shift; break ;;
-    -h|--help) sed -n '2,30p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,/^[^#]/{/^#/p}' "$0"; exit 0 ;;
     *) echo "cluster.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -57,7 +75,11 @@ hosts=$(echo "$slots" | tr ',' '\n' | grep -c .)
 
 skip() { echo "cluster.sh: skipped: $*" >&2; exit 77; }
 [ "$(id -u)" -eq 0 ] || skip "network namespaces need root (running as uid $(id -u))"
-for tool in ip unshare mpirun; do
+[ "$launcher" -eq 0 ] || [ -z "$extra" ] || { echo "cluster.sh: --mpirun-arg does not apply to --launcher" >&2; exit 2; }
+# Under --launcher, mpirun is the launcher's business (a Gloo-mode job needs none).
+tools="ip unshare"
+[ "$launcher" -eq 1 ] || tools="$tools mpirun"
+for tool in $tools; do
   command -v "$tool" >/dev/null 2>&1 || skip "'$tool' is not installed"
 done
 [ -z "$rate" ] || command -v tc >/dev/null 2>&1 || skip "--rate needs tc (iproute2)"
@@ -134,15 +156,68 @@ chmod +x "$work/agent.sh"
 
 total=$(echo "$slots" | tr "," "\n" | awk "{s+=\$1} END {print s}")
 cidr="$subnet.0/24"
+echo "cluster.sh: $hosts hosts (ranks per host $slots${rate:+, links at $rate}) in namespaces ${tag}h*" >&2
+
+# The job's exit status against --expect-exit (when given).
+judge() {
+  code=$1
+  [ -n "$expect_exit" ] || return "$code"
+  if [ "$code" -eq "$expect_exit" ]; then
+    echo "cluster.sh: the job ended with code $code, as expected" >&2
+    return 0
+  fi
+  echo "cluster.sh: the job ended with code $code; expected $expect_exit" >&2
+  return 1
+}
+
+if [ "$launcher" -eq 1 ]; then
+  RTC_HOSTFILE="$work/hostfile"
+  RTC_HOSTS=$(awk '{sub("slots=", "", $2); printf "%s%s:%s", (NR > 1 ? "," : ""), $1, $2}' "$work/hostfile")
+  RTC_AGENT="$work/agent.sh"
+  RTC_CIDR="$cidr"
+  RTC_IFACE=eth0
+  export RTC_HOSTFILE RTC_HOSTS RTC_AGENT RTC_CIDR RTC_IFACE
+  for word do
+    shift
+    set -- "$@" "$(printf '%s' "$word" | sed -e "s|@HOSTFILE@|$RTC_HOSTFILE|g" -e "s|@HOSTS@|$RTC_HOSTS|g" \
+                     -e "s|@AGENT@|$RTC_AGENT|g" -e "s|@CIDR@|$RTC_CIDR|g" -e "s|@IFACE@|$RTC_IFACE|g")"
+  done
+  for assignment in $launcher_env; do export "$assignment"; done
+  if [ "$dry_run" -eq 1 ]; then
+    echo "$@"
+    exit 0
+  fi
+  code=0
+  timeout --signal=TERM --kill-after=10 "$limit" \
+    ip netns exec "${tag}h1" unshare --uts sh -c 'hostname rtnode1 && exec "$@"' cluster "$@" || code=$?
+  # Whatever the launcher started had to end with it.
+  left=""
+  i=1
+  while [ $i -le "$hosts" ]; do
+    for pid in $(ip netns pids "${tag}h$i" 2>/dev/null); do
+      left="$left
+  host $i: pid $pid ($(tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null))"
+    done
+    i=$((i + 1))
+  done
+  if [ -n "$left" ]; then
+    echo "cluster.sh: the launcher ended (code $code) but left processes behind:$left" >&2
+    exit 1
+  fi
+  judge "$code"
+  exit $?
+fi
+
 set -- mpirun --allow-run-as-root --oversubscribe --bind-to none -np "$total" \
   --hostfile "$work/hostfile" --mca plm_rsh_agent "$work/agent.sh" --mca plm_rsh_no_tree_spawn 1 \
   --mca btl tcp,vader,self --mca btl_tcp_if_include "$cidr" --mca oob_tcp_if_include "$cidr" \
   $envs $extra "$@"
-echo "cluster.sh: $hosts hosts (ranks per host $slots${rate:+, links at $rate}) in namespaces ${tag}h*" >&2
 if [ "$dry_run" -eq 1 ]; then
   echo "$@"
   exit 0
 fi
 # mpirun itself runs on host 1 (it starts that host's ranks).
+code=0
 timeout --signal=TERM --kill-after=10 "$limit" \
-  ip netns exec "${tag}h1" unshare --uts sh -c 'hostname rtnode1 && exec "$@"' cluster "$@"
+  ip netns exec "${tag}h1" unshare --uts sh -c 'hostname rtnode1 && exec "$@"' cluster "$@" || code=$?
+judge "$code"

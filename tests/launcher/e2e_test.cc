@@ -175,6 +175,21 @@ TEST(LauncherGloo, RemoteRankFailureEndsTheJob) {
   EXPECT_NE(r.err.find("rank 3 on fakehost exited with code 3"), std::string::npos) << r.err;
 }
 
+TEST(LauncherGloo, FailedRemoteShellIsExplainedAsAnSshFailure) {
+  // 255 is what ssh exits with when it cannot connect or log in.
+  TempDir dir;
+  const std::string agent = dir.file("unreachable-agent.sh");
+  std::ofstream(agent) << "#!/bin/sh\necho \"ssh: connect to host $1 port 22: Connection refused\" >&2\nexit 255\n";
+  fs::permissions(agent, fs::perms::owner_all);
+  const RunResult r = run_launcher(
+      {"--gloo", "-np", "2", "-H", "localhost:1,fakehost:1", "--network-interface", "lo", "--rsh-agent", agent, kProbe});
+  expect_clean_end(r);
+  EXPECT_EQ(r.exit_code, 255) << r.err;
+  EXPECT_NE(r.err.find("rank 1 on fakehost exited with code 255 (255 is ssh's code for a failed connection"),
+            std::string::npos)
+      << r.err;
+}
+
 TEST(LauncherSecurity, TheSecretIsOnNoCommandLineAndNeverPrinted) {
   TempDir dir;
   const std::string secret_file = dir.file("secret");

@@ -157,6 +157,13 @@ TEST(Layout, RanksSharingCoresMakeMpiYield) {
   EXPECT_NE(describe_layout(l).find("mpi_yield_when_idle"), std::string::npos);
   l = plan_layout({}, np(2), machine(8));
   EXPECT_FALSE(l.yield_when_idle);
+  // Without mpirun (--gloo) there is no Open MPI to make yield, and no note saying so.
+  LayoutRequest gloo = np(2);
+  gloo.under_mpirun = false;
+  l = plan_layout({}, gloo, machine(2));
+  EXPECT_TRUE(l.hosts[0].shares_cores);
+  EXPECT_FALSE(l.yield_when_idle);
+  EXPECT_EQ(describe_layout(l).find("mpi_yield_when_idle"), std::string::npos);
   // A p3.2xlarge has 8 vCPUs: one rank per GPU is fine, five ranks are not.
   l = plan_layout({host("node", std::nullopt, "p3.2xlarge")}, {}, machine(2));
   EXPECT_FALSE(l.yield_when_idle);

@@ -57,6 +57,7 @@ struct LayoutRequest {
   bool oversubscribe = false;              // --oversubscribe
   bool allreduce_given = false;            // --allreduce was given: the launcher does not choose
   std::string default_instance;            // --instance: for hosts without one
+  bool under_mpirun = true;                // false for --gloo: no Open MPI to make yield
 };
 
 // Each rank runs a training thread and the engine's background thread, so
