@@ -80,9 +80,9 @@ void report(const char* format, Args... args) {
   std::fflush(stdout);
 }
 
-inline core::Config engine_config() {
+inline core::Config engine_config(const coll::Communicator& world) {
   core::Config c = core::Config::from_environment();
-  c.world.backend = "mpi";
+  c.world.backend = std::string(world.backend());
   return c;
 }
 

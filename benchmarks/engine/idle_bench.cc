@@ -55,8 +55,8 @@ IdleResult measure(coll::Communicator& world, const core::Config* config, std::c
 
 void idle(coll::Communicator& world, const Options& o) {
   const auto window = std::chrono::milliseconds(std::max(500, static_cast<int>(2000 * o.scale * 5)));
-  const core::Config normal = engine_config();
-  core::Config eager = engine_config();
+  const core::Config normal = engine_config(world);
+  core::Config eager = engine_config(world);
   eager.heartbeat_max = std::chrono::microseconds(1000);
   const IdleResult none = measure(world, nullptr, window);
   const IdleResult ours = measure(world, &normal, window);

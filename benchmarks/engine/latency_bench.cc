@@ -1,5 +1,6 @@
 // One small allreduce, alone: raw MPI_Allreduce, the mpi Communicator, and the
 // engine (enqueue, negotiate, run, complete, wait), all 4 KiB float32 sums.
+#include <string>
 #include <vector>
 
 #include "bench.h"
@@ -21,7 +22,7 @@ void latency(coll::Communicator& world, const Options& o) {
   }};
   Contender communicator{[&] { comm->allreduce(buffer.data(), kFloats, coll::DataType::f32, coll::ReduceOp::sum); }};
   Contender engine{[&] { rt->allreduce("latency", view, coll::ReduceOp::sum).wait(); },
-                   [&] { rt = make_runtime(world, engine_config()); },
+                   [&] { rt = make_runtime(world, engine_config(world)); },
                    [&] {
                      counters = rt->counters();
                      rt.reset();
@@ -31,7 +32,8 @@ void latency(coll::Communicator& world, const Options& o) {
   report("latency: one 4 KiB float32 allreduce (sum), %d iterations x %d repetitions\n", iters,
          o.repetitions);
   report("  raw MPI_Allreduce            %9.1f us\n", t_raw * 1e6);
-  report("  mpi Communicator::allreduce  %9.1f us   (%.2fx raw)\n", t_comm * 1e6, t_comm / t_raw);
+  report("  %-4s Communicator::allreduce %9.1f us   (%.2fx raw)\n", std::string(world.backend()).c_str(), t_comm * 1e6,
+         t_comm / t_raw);
   report("  engine allreduce + wait      %9.1f us   (%.2fx raw)\n", t_engine * 1e6, t_engine / t_raw);
   report("  engine rounds per allreduce  %9.2f      (rank-0 round trips: %llu in the last repetition)\n\n",
          static_cast<double>(counters.rounds) / static_cast<double>(counters.tensors),

@@ -32,7 +32,7 @@ void skew(coll::Communicator& world, const Options& o) {
   const int steps = iterations(o, 100);
   std::vector<float> buffer(1024, 1.0f);
   const core::TensorView view{buffer.data(), coll::DataType::f32, {1024}, {}};
-  auto rt = make_runtime(world, engine_config());
+  auto rt = make_runtime(world, engine_config(world));
   rt->allreduce("step", view, coll::ReduceOp::sum).wait();  // negotiated once, then cached
 
   auto measure = [&](const std::function<void()>& submit_and_wait) {
