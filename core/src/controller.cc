@@ -21,20 +21,6 @@ bool test_bit(const std::uint64_t* words, std::size_t i) {
 
 void set_bit(std::uint64_t* words, std::size_t i) { words[i / 64] |= std::uint64_t{1} << (i % 64); }
 
-bool cacheable(OpType op) {
-  switch (op) {
-    case OpType::allreduce:
-    case OpType::allgather:
-    case OpType::broadcast:
-    case OpType::alltoall:
-    case OpType::reducescatter:
-    case OpType::barrier:
-      return true;
-    default:
-      return false;
-  }
-}
-
 [[noreturn]] void broken(const std::string& what) {
   throw Error(ErrorKind::backend, "negotiation: " + what);
 }
@@ -77,7 +63,7 @@ void Controller::accept(std::unique_ptr<Submission> s) {
     return;
   }
   Submission* raw = s.get();
-  if (cacheable(s->signature.op)) {
+  if (is_collective(s->signature.op)) {
     const ResponseCache::Found found = cache_.lookup(s->op.name, s->signature);
     if (found.result == ResponseCache::Lookup::hit) {
       raw->state = Submission::State::cached;
@@ -349,7 +335,7 @@ void Controller::finish(Round& round) {
       if (cache_.occupied(*item.cache_slot)) cache_.touch(*item.cache_slot);
       continue;
     }
-    if (item.response.kind != ResponseKind::run || !cacheable(item.response.signature.op)) continue;
+    if (item.response.kind != ResponseKind::run || !is_collective(item.response.signature.op)) continue;
     const ResponseCache::Put put = cache_.put(item.response);
     if (put.evicted) send_to_coordinator(*put.evicted);
   }

@@ -17,20 +17,6 @@ namespace {
               std::string(to_string(op.type)) + " '" + op.name + "': " + what);
 }
 
-bool user_operation(OpType t) {
-  switch (t) {
-    case OpType::allreduce:
-    case OpType::allgather:
-    case OpType::broadcast:
-    case OpType::alltoall:
-    case OpType::reducescatter:
-    case OpType::barrier:
-      return true;
-    default:
-      return false;
-  }
-}
-
 void check_view(const Operation& op, const TensorView& v, const char* which) {
   for (std::int64_t d : v.shape) {
     if (d < 0) invalid(op, std::string(which) + " shape " + to_string(v.shape) + " has a negative dimension");
@@ -47,7 +33,7 @@ std::unique_ptr<Submission> prepare(Operation&& op) {
                 std::string(to_string(op.type)) + ": every operation needs a name");
   }
   if (op.name.rfind("ringtail.", 0) == 0) invalid(op, "names starting with 'ringtail.' are reserved");
-  if (!user_operation(op.type)) invalid(op, "not an operation enqueue() accepts (use the Runtime's methods)");
+  if (!is_collective(op.type)) invalid(op, "not an operation enqueue() accepts (use the Runtime's methods)");
 
   auto s = std::make_unique<Submission>();
   Signature& sig = s->signature;

@@ -31,6 +31,10 @@ enum class OpType : std::uint8_t {
 
 const char* to_string(OpType type);
 
+// The operations a caller submits (everything before `join`). They are the
+// ones the response cache holds: control operations always take the slow path.
+constexpr bool is_collective(OpType type) { return type < OpType::join; }
+
 using ProcessSetId = std::int32_t;
 inline constexpr ProcessSetId kGlobalProcessSet = 0;
 
