@@ -24,7 +24,9 @@ Engine::Engine(const Config& config, std::unique_ptr<coll::Communicator> world)
       memory_(world->memory()),
       backend_(world->backend()),
       origin_(Clock::now()),
-      schedule_(config.cycle_time, config.heartbeat_max) {
+      schedule_(config.cycle_time, config.heartbeat_max),
+      fusion_threshold_(config.fusion_threshold_bytes),
+      global_allreduce_(resolved(config.allreduce)) {
   log::set_level(config_.log_level);
   log::set_rank(rank_);
 
@@ -32,15 +34,31 @@ Engine::Engine(const Config& config, std::unique_ptr<coll::Communicator> world)
   // that threw here while the others went on would leave them waiting.
   std::exception_ptr failure;
   std::unique_ptr<AllreduceStrategy> allreduce;
+  std::unique_ptr<AutotuneLog> autotune_log;
   try {
     allreduce = make_allreduce_strategy(config_, *world);
     if (rank_ == 0 && !config_.timeline_path.empty()) {
       timeline_ = std::make_unique<Timeline>(config_.timeline_path, origin_);
     }
+    if (rank_ == 0 && config_.autotune && !config_.autotune_log.empty()) {
+      autotune_log = std::make_unique<AutotuneLog>(config_.autotune_log);
+    }
   } catch (const std::exception&) {
     failure = std::current_exception();
   }
   check_agreement(*world, failure);
+  if (config_.autotune) {
+    // Collective (the algorithms may need the hosts); autotune agrees by now.
+    const TuningCandidate start{fusion_threshold_, config_.cycle_time, global_allreduce_};
+    autotune_ = std::make_unique<AutotuneSession>(
+        Autotuner(tuning_grid(start, tunable_algorithms(config_, *world)), start),
+        StepMeter(AutotuneSession::kWarmupSteps, AutotuneSession::kStepsPerSample),
+        std::move(autotune_log));
+  }
+  if (autotune_ && autotune_->done()) autotune_.reset();  // nothing to tune
+  publish_tuned_parameters(autotune_ ? AutotuneState::tuning
+                                     : config_.autotune ? AutotuneState::done : AutotuneState::off,
+                           0);
 
   std::vector<int> ranks(static_cast<std::size_t>(size_));
   std::iota(ranks.begin(), ranks.end(), 0);
@@ -56,12 +74,15 @@ Engine::~Engine() { shutdown(); }
 
 // One allgather of what must agree: whether the rank could start, the fusion
 // threshold (fusion decides which collectives run), the cache capacity (the
-// bit vector's length) and the allreduce algorithm.
+// bit vector's length), the allreduce algorithm, and whether autotuning is on
+// with which starting cycle time (the ranks must search the same grid).
 void Engine::check_agreement(coll::Communicator& world, std::exception_ptr local_failure) {
   const std::int64_t mine[] = {local_failure ? 1 : 0,
                                static_cast<std::int64_t>(config_.fusion_threshold_bytes),
                                static_cast<std::int64_t>(config_.cache_capacity),
-                               static_cast<std::int64_t>(config_.allreduce)};
+                               static_cast<std::int64_t>(config_.allreduce),
+                               config_.autotune ? 1 : 0,
+                               config_.autotune ? static_cast<std::int64_t>(config_.cycle_time.count()) : 0};
   constexpr std::size_t kFields = sizeof(mine) / sizeof(mine[0]);
   std::vector<std::int64_t> all(kFields * static_cast<std::size_t>(size_));
   world.allgather(mine, all.data(), kFields, coll::DataType::i64);
@@ -72,7 +93,12 @@ void Engine::check_agreement(coll::Communicator& world, std::exception_ptr local
                   "Runtime: rank " + std::to_string(r) + " could not start its runtime (its own error says why)");
     }
   }
-  const char* names[] = {nullptr, "RINGTAIL_FUSION_THRESHOLD", "RINGTAIL_CACHE_CAPACITY", "RINGTAIL_ALLREDUCE"};
+  const char* names[] = {nullptr,
+                         "RINGTAIL_FUSION_THRESHOLD",
+                         "RINGTAIL_CACHE_CAPACITY",
+                         "RINGTAIL_ALLREDUCE",
+                         "RINGTAIL_AUTOTUNE",
+                         "RINGTAIL_CYCLE_TIME_MS (with RINGTAIL_AUTOTUNE on; in microseconds)"};
   for (std::size_t f = 1; f < kFields; ++f) {
     std::string values;
     bool differs = false;
@@ -154,6 +180,7 @@ bool Engine::iterate() {
     }
   }
   Round round = sets_.at(kGlobalProcessSet).controller->negotiate(extra);
+  if (autotune_) tune(round);
   // New submissions anywhere count as progress: in a burst the other ranks are
   // submitting the same names right now, so the next round goes at once.
   const bool productive = !round.items.empty() || round.join_completed.has_value() || round.new_work;
@@ -202,7 +229,7 @@ bool Engine::run_round(ProcessSetId id, SetState& set, Round& round) {
   set.executor->set_timeline(timeline_ ? &spans_ : nullptr);
 
   const std::vector<FusionGroup> groups =
-      plan_fusion(round.items, config_.fusion_threshold_bytes, set.controller->size());
+      plan_fusion(round.items, fusion_threshold_, set.controller->size());
   for (const FusionGroup& group : groups) {
     RoundItem& first = round.items[group.items.front()];
     switch (first.response.kind) {
@@ -354,6 +381,56 @@ void Engine::stop(const Failure& reason) noexcept {
   } catch (const std::exception& e) {
     log::error("while stopping: ", e.what());
   }
+}
+
+void Engine::tune(const Round& round) {
+  const std::size_t samples_before = autotune_->samples();
+  if (std::optional<TuningCandidate> next =
+          autotune_->on_round(round, *sets_.at(kGlobalProcessSet).comm, Clock::now())) {
+    apply(*next);
+  }
+  if (autotune_->samples() == samples_before) return;
+  const bool done = autotune_->done();
+  publish_tuned_parameters(done ? AutotuneState::done : AutotuneState::tuning, autotune_->samples());
+  if (done) {
+    autotune_.reset();
+    idle_strategies_.clear();
+  }
+}
+
+// Every rank applies the same candidate before the same round runs.
+void Engine::apply(const TuningCandidate& candidate) {
+  fusion_threshold_ = candidate.fusion_threshold_bytes;
+  schedule_.set_cycle(candidate.cycle_time);
+  if (candidate.allreduce == global_allreduce_) return;
+  SetState& global = sets_.at(kGlobalProcessSet);
+  std::unique_ptr<AllreduceStrategy> next;
+  if (auto it = idle_strategies_.find(candidate.allreduce); it != idle_strategies_.end()) {
+    next = std::move(it->second);
+    idle_strategies_.erase(it);
+  } else {
+    Config c = config_;
+    c.allreduce = candidate.allreduce;
+    next = make_allreduce_strategy(c, *global.comm);  // collective: every rank is here
+  }
+  idle_strategies_[global_allreduce_] = std::move(global.allreduce);
+  global.allreduce = std::move(next);
+  global.executor = std::make_unique<Executor>(*global.comm, *global.allreduce, fusion_, scratch_, counters_);
+  global_allreduce_ = candidate.allreduce;
+}
+
+void Engine::publish_tuned_parameters(AutotuneState state, std::size_t trials) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  tuned_.fusion_threshold_bytes = fusion_threshold_;
+  tuned_.cycle_time = schedule_.cycle();
+  tuned_.allreduce = global_allreduce_;
+  tuned_.state = state;
+  tuned_.trials = trials;
+}
+
+TunedParameters Engine::tuned_parameters() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return tuned_;
 }
 
 Counters Engine::counters() const {

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "allreduce_strategy.h"
+#include "autotune_session.h"
 #include "controller.h"
 #include "executor.h"
 #include "failure.h"
@@ -32,6 +33,7 @@
 #include "ringtail/core/counters.h"
 #include "ringtail/core/handle.h"
 #include "ringtail/core/runtime.h"
+#include "ringtail/core/tuned_parameters.h"
 #include "timeline.h"
 #include "wake_schedule.h"
 
@@ -57,6 +59,7 @@ class Engine {
   ProcessSetInfo process_set(ProcessSetId id) const;
 
   Counters counters() const;
+  TunedParameters tuned_parameters() const;
   std::string last_stall_report() const;
   void shutdown() noexcept;
   bool is_shut_down() const noexcept;
@@ -84,6 +87,12 @@ class Engine {
   // Under mutex_: the checks that need the set (membership, root, splits, names).
   void admit(const Submission& s, const std::unordered_set<std::string>& also_in_flight) const;
   Handle submit_control(std::unique_ptr<Submission> s, ProcessSetId set);
+
+  // Autotuning (autotune_session.h), on the background thread, before the
+  // global set's round runs.
+  void tune(const Round& round);
+  void apply(const TuningCandidate& candidate);
+  void publish_tuned_parameters(AutotuneState state, std::size_t trials);
 
   void loop();
   void wait_for_round();
@@ -114,6 +123,7 @@ class Engine {
   bool stopped_ = false;
   std::optional<Failure> stop_reason_;
   std::string last_stall_report_;
+  TunedParameters tuned_;
 
   // Background thread only (and the constructor, before it starts).
   std::map<ProcessSetId, SetState> sets_;
@@ -121,6 +131,13 @@ class Engine {
   FusionBuffer fusion_;
   FusionBuffer scratch_;
   WakeSchedule schedule_;
+  // What the autotuner may change (the configured values without it). The
+  // fusion threshold applies to every process set; the algorithm to the global
+  // set, whose strategies tried so far wait in idle_strategies_ until tuning ends.
+  std::size_t fusion_threshold_;
+  AllreduceAlgorithm global_allreduce_;
+  std::unique_ptr<AutotuneSession> autotune_;  // null: autotuning off or done
+  std::map<AllreduceAlgorithm, std::unique_ptr<AllreduceStrategy>> idle_strategies_;
   std::unique_ptr<Timeline> timeline_;
   std::vector<Timeline::Span> spans_;
   std::optional<Failure> shutdown_message_;

@@ -85,6 +85,8 @@ ProcessSetInfo Runtime::process_set(ProcessSetId id) const { return engine_->pro
 
 Counters Runtime::counters() const { return engine_->counters(); }
 
+TunedParameters Runtime::tuned_parameters() const { return engine_->tuned_parameters(); }
+
 std::string Runtime::last_stall_report() const { return engine_->last_stall_report(); }
 
 void Runtime::shutdown() noexcept { engine_->shutdown(); }

@@ -35,6 +35,7 @@ class WakeSchedule {
 
   WakeSchedule(std::chrono::microseconds cycle, std::chrono::microseconds heartbeat_max)
       : cycle_(std::max(cycle, std::chrono::microseconds(1))),
+        heartbeat_setting_(heartbeat_max),
         heartbeat_max_(std::max(heartbeat_max, cycle_)),
         backoff_(cycle_),
         next_(Clock::now() + cycle_) {}
@@ -57,6 +58,14 @@ class WakeSchedule {
     }
   }
 
+  // The autotuner's new cycle time; the next wait after a round uses it.
+  void set_cycle(std::chrono::microseconds cycle) {
+    cycle_ = std::max(cycle, std::chrono::microseconds(1));
+    heartbeat_max_ = std::max(heartbeat_setting_, cycle_);
+    backoff_ = cycle_;
+  }
+  std::chrono::microseconds cycle() const { return cycle_; }
+
   // The next round starts at this time even without local work.
   Clock::time_point next() const { return next_; }
   // Whether new local work starts a round at once.
@@ -64,6 +73,7 @@ class WakeSchedule {
 
  private:
   std::chrono::microseconds cycle_;
+  std::chrono::microseconds heartbeat_setting_;
   std::chrono::microseconds heartbeat_max_;
   std::chrono::microseconds backoff_;
   Clock::time_point next_;

@@ -28,6 +28,7 @@
 #include "ringtail/core/counters.h"
 #include "ringtail/core/handle.h"
 #include "ringtail/core/operation.h"
+#include "ringtail/core/tuned_parameters.h"
 
 namespace ringtail::core {
 
@@ -97,6 +98,9 @@ class Runtime {
   ProcessSetInfo process_set(ProcessSetId id = kGlobalProcessSet) const;
 
   Counters counters() const;
+  // The fusion threshold, cycle time and allreduce algorithm in use, and where
+  // autotuning (RINGTAIL_AUTOTUNE) stands; the configured values without it.
+  TunedParameters tuned_parameters() const;
   // The last stall warning this rank logged (coordinators only); empty if none.
   std::string last_stall_report() const;
 
