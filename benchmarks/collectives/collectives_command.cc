@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "contenders.h"
+#include "ringtail/collectives/algorithms/options.h"
 #include "environment.h"
 #include "machine.h"
 #include "predict.h"
@@ -21,13 +22,27 @@ bool wants(const Options& o, const std::string& peer) {
   return std::find(o.peers.begin(), o.peers.end(), peer) != o.peers.end();
 }
 
+// How many pipeline chunks the hierarchical row of `contender` cut `bytes`
+// into: its " chunk=" suffix or the default size, and none where both phases
+// run on Open MPI (the algorithm does not pipeline there).
+double hierarchical_chunks_of(const std::string& contender, double bytes, const Options& o) {
+  const std::string backend = contender.substr(9, contender.find('/', 9) - 9);  // "ringtail/<backend>/"
+  const std::string local = o.local_backend.empty() ? backend : o.local_backend;
+  const std::string cross = o.cross_backend.empty() ? backend : o.cross_backend;
+  if (local == "mpi" && cross == "mpi") return 1;
+  const std::size_t at = contender.find(" chunk=");
+  const double chunk = at == std::string::npos ? static_cast<double>(coll::kDefaultPipelineChunkBytes)
+                                               : static_cast<double>(parse_bytes(contender.substr(at + 7)));
+  return hierarchical_chunks(bytes, chunk);
+}
+
 // The model prediction for a row, when the model has a formula for it.
-double model_seconds(const Row& r, const MachineCost& m) {
+double model_seconds(const Row& r, const MachineCost& m, const Options& o) {
   if (r.shape.op != Collective::allreduce) return 0;
   const double n = static_cast<double>(r.shape.bytes);
   const std::string& c = r.contender;
   auto has = [&](const char* s) { return c.find(s) != std::string::npos; };
-  if (has("/hierarchical")) return predict_hierarchical(m, n);
+  if (has("/hierarchical")) return predict_hierarchical(m, n, hierarchical_chunks_of(c, n, o));
   if (has("halving-doubling") || has("rabenseifner")) return predict_halving_doubling(m, n);
   if (has("ringtail/") && has("/ring")) return predict_ring(m, n);
   if (c == "gloo/ring" || c == "gloo/ring-chunked" || c == "mpi/tuned:ring") return predict_ring(m, n);
@@ -57,7 +72,8 @@ int sweep_all(const Options& o, const std::string& command) {
     info.copy = measure_copy_bandwidth(env, copy_bytes);
   }
   if (o.model) {
-    info.model = measure_machine_cost(env, o.backends.empty() ? "mpi" : o.backends.front(), o.max_bytes);
+    info.model = measure_machine_cost(env, o.backends.empty() ? "mpi" : o.backends.front(), o.cross_backend,
+                                      o.max_bytes);
     info.have_model = true;
     if (root) print_model(std::cout, info.model);
   }
@@ -74,7 +90,7 @@ int sweep_all(const Options& o, const std::string& command) {
       if (row.skipped.empty() && op == Collective::allreduce && info.hosts == 1) {
         row.bound_seconds = allreduce_memory_bound_seconds(row.shape.bytes, info.ranks, info.copy.all_ranks);
       }
-      if (info.have_model && row.skipped.empty()) row.model_seconds = model_seconds(row, info.model);
+      if (info.have_model && row.skipped.empty()) row.model_seconds = model_seconds(row, info.model, o);
       if (root && !o.quiet) print_row(std::cout, row);
     });
     if (root && !o.quiet) print_summary(std::cout, rows);

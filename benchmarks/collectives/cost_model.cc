@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "ringtail/collectives/algorithms/options.h"
+
 namespace ringtail::bench {
 namespace {
 
@@ -39,20 +41,30 @@ double predict_halving_doubling(const MachineCost& m, double n) {
   return t + (p - 1) / p * n * m.gamma;
 }
 
-double predict_hierarchical(const MachineCost& m, double n) {
+double predict_hierarchical(const MachineCost& m, double n, double chunks) {
   const double l = m.ranks_per_host;
   const double h = m.hosts;
-  double t = 0;
-  if (l > 1) {
-    t += 2 * (l - 1) * (m.local.alpha + n / l * m.local.beta);  // reduce-scatter + allgather
-    t += (l - 1) / l * n * m.gamma;
-  }
-  if (h > 1) {
+  // One chunk's phases inside the host (reduce-scatter + allgather) and across.
+  const auto local_time = [&](double bytes) {
+    if (l <= 1) return 0.0;
+    return 2 * (l - 1) * (m.local.alpha + bytes / l * m.local.beta) + (l - 1) / l * bytes * m.gamma;
+  };
+  const auto cross_time = [&](double bytes) {
+    if (h <= 1) return 0.0;
     const double node_beta = m.node_bandwidth > 0 ? 1.0 / m.node_bandwidth : m.cross.beta;
-    t += 2 * (h - 1) * m.cross.alpha + 2 * (h - 1) / h * n * node_beta;
-    t += (h - 1) / h * n / l * m.gamma;
-  }
-  return t;
+    return 2 * (h - 1) * m.cross.alpha + 2 * (h - 1) / h * bytes * node_beta + (h - 1) / h * bytes / l * m.gamma;
+  };
+  // The algorithm runs the cross phase of chunk c beside the local phases of
+  // its neighbours: a pipeline of C chunks takes C - 1 times its slower stage
+  // plus one chunk through both (filling and draining).
+  chunks = h > 1 ? std::max(1.0, chunks) : 1;
+  const double local = local_time(n / chunks);
+  const double cross = cross_time(n / chunks);
+  return (chunks - 1) * std::max(local, cross) + local + cross;
+}
+
+double hierarchical_chunks(double bytes, double chunk) {
+  return std::clamp(std::floor(bytes / chunk), 1.0, static_cast<double>(coll::kMaxPipelineChunks));
 }
 
 LinkCost fit_line(const std::vector<double>& x, const std::vector<double>& y) {

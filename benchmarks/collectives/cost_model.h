@@ -16,6 +16,9 @@
 //                 + cross allreduce   2(H-1) alpha_c + 2(H-1)/H N / node_bandwidth
 //                                     + (H-1)/H N/L gamma
 //                 + local allgather   (L-1)(alpha_l + N/L beta_l)
+//                 in C chunks (hierarchical_chunks) pipelined: the cross phase of
+//                 one chunk beside the local phases of the next and the previous,
+//                 (C-1) max(local, cross) + local + cross of one chunk
 //
 // ringtail-bench --model fits the constants on this machine from point-to-point
 // and reduce measurements made in the same run and predicts each measured row;
@@ -43,7 +46,11 @@ struct MachineCost {
 
 double predict_ring(const MachineCost& m, double bytes);
 double predict_halving_doubling(const MachineCost& m, double bytes);
-double predict_hierarchical(const MachineCost& m, double bytes);
+// `chunks`: how many pipeline chunks the algorithm cuts the buffer into (1: none).
+double predict_hierarchical(const MachineCost& m, double bytes, double chunks);
+// How many pipeline chunks ringtail's hierarchical allreduce cuts `bytes` into
+// with chunks of `chunk_bytes`.
+double hierarchical_chunks(double bytes, double chunk_bytes);
 
 // Least-squares line t = a + b x through (x, t) points; returns {a, b}.
 LinkCost fit_line(const std::vector<double>& bytes, const std::vector<double>& seconds);

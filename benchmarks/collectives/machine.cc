@@ -66,8 +66,10 @@ double allreduce_memory_bound_seconds(std::size_t bytes, int ranks, double all_r
 }
 
 MachineCost measure_machine_cost(Environment& env, const std::string& backend,
-                                 std::size_t max_bytes) {
+                                 const std::string& cross_backend, std::size_t max_bytes) {
   coll::Communicator& world = env.world(backend);
+  // The hierarchical cross phase runs on its own backend when one is given.
+  coll::Communicator& cross_world = env.world(cross_backend.empty() ? backend : cross_backend);
   auto layout = env.layout(backend);
   const coll::Topology& t = layout->topology();
   MachineCost m;
@@ -103,13 +105,13 @@ MachineCost measure_machine_cost(Environment& env, const std::string& backend,
 
   // Every rank runs every size (taking part or not) so the measurements line
   // up; a size's time is the slowest participating pair's.
-  auto sweep = [&](auto peer_of) {
+  auto sweep = [&](coll::Communicator& comm, auto peer_of) {
     std::vector<double> times;
     const int peer = peer_of(env.rank());
     for (double b : sizes) {
       env.barrier();
       const int repeats = b < 65536 ? 50 : 5;
-      const double s = peer >= 0 ? exchange_seconds(world, peer, out, in, std::size_t(b), repeats) : 0;
+      const double s = peer >= 0 ? exchange_seconds(comm, peer, out, in, std::size_t(b), repeats) : 0;
       times.push_back(env.max_over_ranks(s));
     }
     return times;
@@ -156,7 +158,7 @@ MachineCost measure_machine_cost(Environment& env, const std::string& backend,
     return times;
   };
 
-  if (m.ranks_per_host > 1) m.local = fit(sweep(local_peer));
+  if (m.ranks_per_host > 1) m.local = fit(sweep(world, local_peer));
   if (m.hosts > 1) {
     // Cross-host costs as each algorithm meets them: the flat ring's shift
     // (one connection per direction), and the hierarchical cross phase's
@@ -165,7 +167,7 @@ MachineCost measure_machine_cost(Environment& env, const std::string& backend,
     // markedly slower than two one-way flows, so a single probe would mislead
     // one model or the other).
     m.cross = fit(ring_step());
-    const LinkCost all = fit(sweep([&](int r) { return cross_peer(r, false); }));
+    const LinkCost all = fit(sweep(cross_world, [&](int r) { return cross_peer(r, false); }));
     // With every rank of the smaller host exchanging at once, one host's NIC
     // moves that many flows.
     const int flows = static_cast<int>(std::min(hosts[0].size(), hosts[1].size()));

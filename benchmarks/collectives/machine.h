@@ -26,8 +26,9 @@ double allreduce_memory_bound_seconds(std::size_t bytes, int ranks, double all_r
 // Collective. Point-to-point exchanges over the ringtail world of `backend`
 // (sendrecv, as the ring uses them) inside a host and between hosts, one flow
 // and all of a host's ranks at once, and the reduction kernel's rate with every
-// rank reducing.
+// rank reducing. The pairwise exchanges between hosts (the hierarchical cross
+// phase) run over `cross_backend` when it is not empty.
 MachineCost measure_machine_cost(Environment& env, const std::string& backend,
-                                 std::size_t max_bytes);
+                                 const std::string& cross_backend, std::size_t max_bytes);
 
 }  // namespace ringtail::bench

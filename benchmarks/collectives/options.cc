@@ -93,6 +93,8 @@ ringtail rows (every backend x algorithm):
       --algorithms LIST    native,ring,hierarchical,auto (default all; hierarchical only with
                            several hosts)
       --segments LIST      ring segment sizes to compare (default: the built-in default)
+      --chunks LIST        hierarchical pipeline chunk sizes to compare (default: the
+                           built-in default; a chunk as large as the buffer: no pipeline)
       --local-method M     hierarchical phases inside hosts: ring or native (default ring)
       --cross-method M     hierarchical phase across hosts: ring or native (default ring)
       --local-backend B    hierarchical: backend inside hosts (default: the row's backend)
@@ -185,6 +187,13 @@ Options parse_options(int argc, char** argv) {
       o.algorithms = split_list(next());
       for (const auto& a : o.algorithms) {
         if (!coll::parse_allreduce_kind(a)) bad(arg, a, "native, ring, hierarchical or auto");
+      }
+    } else if (arg == "--chunks") {
+      o.chunks.clear();
+      for (const auto& s : split_list(next())) o.chunks.push_back(parse_bytes(s));
+      if (o.chunks.empty()) throw std::invalid_argument("--chunks: empty list");
+      for (std::size_t c : o.chunks) {
+        if (c == 0) throw std::invalid_argument("--chunks: a chunk of 0 bytes");
       }
     } else if (arg == "--segments") {
       segments_given = true;

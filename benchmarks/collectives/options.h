@@ -28,6 +28,7 @@ struct Options {
   std::vector<std::string> backends{"mpi"};
   std::vector<std::string> algorithms{"native", "ring", "hierarchical", "auto"};
   std::vector<std::size_t> segments;  // empty: the default segment
+  std::vector<std::size_t> chunks;    // hierarchical pipeline chunks; empty: the default
   coll::PhaseMethod local_method = coll::PhaseMethod::ring;
   coll::PhaseMethod cross_method = coll::PhaseMethod::ring;
   std::string local_backend;  // hierarchical: backend inside hosts (default: each row's)

@@ -48,7 +48,8 @@ void print_predictions(std::ostream& out, const Options& o) {
       const MachineCost m = machine_of(inst, nodes, efficiency);
       const double ring = predict_ring(m, n);
       const double hd = predict_halving_doubling(m, n);
-      const double hier = predict_hierarchical(m, n);
+      // NCCL inside the node works on device memory: no pipeline chunks.
+      const double hier = predict_hierarchical(m, n, 1);
       const double best = std::min({ring, hd, hier});
       const char* name = best == hier ? "hierarchical" : best == ring ? "ring" : "H-D";
       const double p = m.ranks;

@@ -78,6 +78,8 @@ std::string segment_suffix(std::size_t segment) {
   return segment == 0 ? "" : " seg=" + format_bytes(segment);
 }
 
+std::string chunk_suffix(std::size_t chunk) { return chunk == 0 ? "" : " chunk=" + format_bytes(chunk); }
+
 }  // namespace
 
 void add_ringtail_contenders(Collective op, Environment& env, Contenders& out) {
@@ -99,20 +101,26 @@ void add_ringtail_contenders(Collective op, Environment& env, Contenders& out) {
       if (kind == coll::AllreduceKind::hierarchical && !several_hosts) continue;
       const bool segmented = kind == coll::AllreduceKind::ring ||
                              kind == coll::AllreduceKind::hierarchical;
+      // Only the hierarchical allreduce runs in pipeline chunks.
+      const bool chunked = kind == coll::AllreduceKind::hierarchical && op == Collective::allreduce;
+      const std::vector<std::size_t> chunks = chunked && !o.chunks.empty() ? o.chunks : std::vector<std::size_t>{0};
       for (std::size_t segment : segmented ? segments : std::vector<std::size_t>{0}) {
-        coll::AlgorithmOptions options;
-        options.segment_bytes = segment;
-        options.local_method = o.local_method;
-        options.cross_method = o.cross_method;
-        const std::string row = prefix + name + segment_suffix(segment);
-        if (op == Collective::allreduce) {
-          out.push_back(std::make_unique<AllreduceRow>(
-              row, coll::make_allreduce(kind, world, env.layout(backend), options)));
-        } else {
-          const auto gather_kind = *coll::parse_allgather_kind(name);
-          if (segment != segments.front()) continue;  // allgather has no segments
-          out.push_back(std::make_unique<AllgatherRow>(
-              prefix + name, coll::make_allgather(gather_kind, world, env.layout(backend), options)));
+        for (std::size_t chunk : chunks) {
+          coll::AlgorithmOptions options;
+          options.segment_bytes = segment;
+          options.pipeline_chunk_bytes = chunk;
+          options.local_method = o.local_method;
+          options.cross_method = o.cross_method;
+          const std::string row = prefix + name + segment_suffix(segment) + chunk_suffix(chunk);
+          if (op == Collective::allreduce) {
+            out.push_back(std::make_unique<AllreduceRow>(
+                row, coll::make_allreduce(kind, world, env.layout(backend), options)));
+          } else {
+            const auto gather_kind = *coll::parse_allgather_kind(name);
+            if (segment != segments.front()) continue;  // allgather has no segments
+            out.push_back(std::make_unique<AllgatherRow>(
+                prefix + name, coll::make_allgather(gather_kind, world, env.layout(backend), options)));
+          }
         }
       }
     }

@@ -34,6 +34,9 @@ using coll::ReduceOp;
 // A segment of 64 bytes makes even small counts run many pipelined segments:
 // 1023 elements on 4 ranks are 4 to 32 segments per block, whatever the dtype.
 constexpr std::size_t kTinySegment = 64;
+// Pipeline chunks of 256 bytes: 1023 elements of 4 bytes are 15 chunks of the
+// hierarchical allreduce, 1023 of 8 bytes 31.
+constexpr std::size_t kTinyChunk = 256;
 
 std::vector<std::size_t> counts_for(int size) {
   return {0, 1, static_cast<std::size_t>(size - 1), 1023};
@@ -133,13 +136,20 @@ TEST_P(HierarchicalAllreduceTest, MatchesReferenceOnEveryFakeLayout) {
       native_local.local_method = PhaseMethod::native;
       native_local.cross_method = PhaseMethod::ring;
       native_local.segment_bytes = kTinySegment;
-      // Every op through the first; the second changes only how the phases
-      // move data, so sum and average (the one with its own code) suffice.
+      ring_local.pipeline_chunk_bytes = kTinyChunk;
+      // Every op through the first (pipelined in chunks, as large buffers run,
+      // where the backend pipelines: gloo);
+      // the others change only how the phases move data, so sum and average
+      // (the one with its own code) suffice.
       auto h = coll::make_allreduce(AllreduceKind::hierarchical, world, hosts, ring_local);
-      exercise_allreduce(*h, world, type, " on hosts " + layout.name + " (local ring, cross native)");
+      exercise_allreduce(*h, world, type, " on hosts " + layout.name + " (local ring, cross native, chunks)");
       auto h2 = coll::make_allreduce(AllreduceKind::hierarchical, world, hosts, native_local);
       exercise_allreduce(*h2, world, type, " on hosts " + layout.name + " (local native, cross ring)",
                          {ReduceOp::sum, ReduceOp::average});
+      native_local.pipeline_chunk_bytes = kTinyChunk;
+      auto h3 = coll::make_allreduce(AllreduceKind::hierarchical, world, hosts, native_local);
+      exercise_allreduce(*h3, world, type, " on hosts " + layout.name + " (local native, cross ring, chunks)",
+                         {ReduceOp::average});
     }
   });
 }
@@ -350,7 +360,7 @@ TEST(ClusterHierarchicalTest, RealHostsGiveTheExpectedTopologyAndCorrectResults)
     auto hosts = HostLayout::create(world, "");
     ASSERT_EQ(hosts->num_hosts(), std::atoi(expected)) << "host " << hosts->topology().hostname;
     for (AllreduceKind kind : {AllreduceKind::hierarchical, AllreduceKind::ring, AllreduceKind::automatic}) {
-      for (AlgorithmOptions options : {AlgorithmOptions{}, AlgorithmOptions{kTinySegment, PhaseMethod::native, PhaseMethod::native}}) {
+      for (AlgorithmOptions options : {AlgorithmOptions{}, AlgorithmOptions{kTinySegment, PhaseMethod::native, PhaseMethod::native, kTinyChunk}}) {
         auto a = coll::make_allreduce(kind, world, hosts, options);
         for (DataType type : {DataType::f32, DataType::bf16, DataType::i64}) {
           exercise_allreduce(*a, world, type, " on real hosts");

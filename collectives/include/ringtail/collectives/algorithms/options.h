@@ -45,15 +45,27 @@ std::optional<PhaseMethod> parse_phase_method(std::string_view name);
 // segment sweep).
 inline constexpr std::size_t kDefaultSegmentBytes = std::size_t{1} << 20;
 
+// The hierarchical allreduce's pipeline chunk: the cross-host phase of one
+// chunk runs while the host reduces the next and gathers the previous. Large
+// enough that each chunk's collectives are bandwidth-bound, small enough that
+// filling and draining the pipeline (one chunk's local phases) is a small part
+// of a large allreduce; at most kMaxPipelineChunks chunks.
+inline constexpr std::size_t kDefaultPipelineChunkBytes = std::size_t{4} << 20;
+inline constexpr std::size_t kMaxPipelineChunks = 64;
+
 struct AlgorithmOptions {
   std::size_t segment_bytes = 0;  // 0: kDefaultSegmentBytes; tests force tiny segments
   // Hierarchical phases. Both default to the ring: Open MPI's reduce-scatter and
   // its allreduce of two ranks over TCP were slower (docs/performance.md).
   PhaseMethod local_method = PhaseMethod::ring;   // inside a host
   PhaseMethod cross_method = PhaseMethod::ring;   // across hosts
+  std::size_t pipeline_chunk_bytes = 0;  // 0: kDefaultPipelineChunkBytes; tests force tiny chunks
 
   std::size_t effective_segment_bytes() const {
     return segment_bytes == 0 ? kDefaultSegmentBytes : segment_bytes;
+  }
+  std::size_t effective_pipeline_chunk_bytes() const {
+    return pipeline_chunk_bytes == 0 ? kDefaultPipelineChunkBytes : pipeline_chunk_bytes;
   }
 };
 
