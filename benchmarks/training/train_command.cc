@@ -91,6 +91,24 @@ int run(const TrainOptions& o) {
   };
 
   for (int i = 0; i < o.warmup_steps; ++i) one_step();
+  // With RINGTAIL_AUTOTUNE the timed steps measure the setting the tuner
+  // chose: warm up until it is done on every rank (agreed by an allreduce, so
+  // every rank runs the same number of steps).
+  const auto tuned_everywhere = [&] {
+    const double done = ctx.runtime().tuned_parameters().state == core::AutotuneState::done ? 1.0 : 0.0;
+    return torch::allreduce(ctx, ::torch::tensor({done}, ::torch::kFloat64), "bench.train.tuned", coll::ReduceOp::min)
+               .item<double>() == 1.0;
+  };
+  if (config.autotune) {
+    constexpr int kMaxTuningSteps = 1000;
+    for (int extra = 0; !tuned_everywhere(); ++extra) {
+      if (extra == kMaxTuningSteps) {
+        throw Error(ErrorKind::timeout, "ringtail-bench train: autotuning did not finish within " +
+                                            std::to_string(kMaxTuningSteps) + " warm-up steps");
+      }
+      one_step();
+    }
+  }
   torch::barrier(ctx, "bench.train.start");
   const core::Counters before = ctx.runtime().counters();
   const Clock::time_point t0 = Clock::now();
@@ -124,8 +142,11 @@ int run(const TrainOptions& o) {
     TrainReport report;
     report.options = o;
     report.world = ctx.size();
-    report.engine = {config.world.backend, core::to_string(config.allreduce), config.fusion_threshold_bytes,
-                     std::chrono::duration<double, std::milli>(config.cycle_time).count()};
+    // What ran (the tuner's choice with RINGTAIL_AUTOTUNE, else the configuration).
+    const core::TunedParameters ran = ctx.runtime().tuned_parameters();
+    report.engine = {config.world.backend, core::to_string(ran.allreduce), ran.fusion_threshold_bytes,
+                     std::chrono::duration<double, std::milli>(ran.cycle_time).count(),
+                     core::to_string(ran.state)};
     for (const at::Tensor& p : model->parameters()) report.parameters += p.numel();
     const at::Tensor rows = all.contiguous();
     for (int r = 0; r < ctx.size(); ++r) report.ranks.push_back(from_fields(rows[r].data_ptr<double>()));

@@ -58,7 +58,8 @@ void print_table(std::ostream& out, const TrainReport& r) {
       << " per rank, " << o.threads << " intra-op thread(s) per rank\n"
       << "  ranks " << r.world << ", backend " << r.engine.backend << ", allreduce " << r.engine.allreduce
       << ", fusion threshold " << r.engine.fusion_threshold_bytes << " B, cycle " << r.engine.cycle_time_ms
-      << " ms, compression " << o.compression << "\n"
+      << " ms" << (r.engine.autotune == "off" ? "" : " (chosen by the autotuner)") << ", compression "
+      << o.compression << "\n"
       << "  warm-up " << o.warmup_steps << " steps, timed " << o.steps << " steps, SGD lr " << o.learning_rate
       << " momentum 0.9, synthetic data\n\n";
   out << std::fixed;
@@ -104,6 +105,7 @@ void print_json(std::ostream& out, const TrainReport& r) {
       {"allreduce", r.engine.allreduce},
       {"fusion_threshold_bytes", r.engine.fusion_threshold_bytes},
       {"cycle_time_ms", r.engine.cycle_time_ms},
+      {"autotune", r.engine.autotune},
       {"img_per_s", total_images_per_second(r)},
       {"img_per_s_per_rank", per_rank},
       {"step_ms", m.step_ms},

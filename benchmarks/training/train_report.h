@@ -35,6 +35,7 @@ struct EngineSettings {
   std::string allreduce;
   std::uint64_t fusion_threshold_bytes = 0;
   double cycle_time_ms = 0;
+  std::string autotune = "off";  // off, or done: the values above are the tuner's choice
 };
 
 struct TrainReport {
