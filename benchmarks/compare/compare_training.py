@@ -18,6 +18,11 @@ rounds are reported. Writes into the folder you name:
   /usr/bin/python3 benchmarks/compare/compare_training.py --out /tmp/cmp \
       --bin build/benchmarks/collectives/ringtail-bench --run build/launcher/ringtail-run
 
+With --workload pets it runs the comparison on the pet workload instead: real
+training (`ringtail-pets train` and benchmarks/peers/ddp_pets.py) on an
+Oxford-IIIT Pet folder, with accuracy against time (pets_comparison.py;
+`--workload pets --help` lists its flags).
+
 Needs /usr/bin/python3 with Debian's python3-torch, python3-torchvision and
 python3-matplotlib.
 """
@@ -213,7 +218,19 @@ def plot(out, configs, results, trace):
 
 
 def main():
+    # --workload pets is its own tool (pets_comparison.py): other flags, other table.
+    pre = argparse.ArgumentParser(add_help=False)
+    pre.add_argument("--workload", choices=["synthetic", "pets"], default="synthetic")
+    known, _ = pre.parse_known_args()
+    if known.workload == "pets":
+        sys.path.insert(0, HERE)
+        import pets_comparison
+        sys.exit(pets_comparison.main(sys.argv[1:]))
+
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--workload", choices=["synthetic", "pets"], default="synthetic",
+                   help="synthetic: ringtail-bench train (this page's flags); pets: real training on an "
+                        "Oxford-IIIT Pet folder (see --workload pets --help)")
     p.add_argument("--out", required=True, help="folder for results.md, results.json and the PNG charts")
     p.add_argument("--bin", default="ringtail-bench", help="the ringtail-bench binary")
     p.add_argument("--run", default="ringtail-run", help="the ringtail-run binary")
