@@ -56,6 +56,8 @@ int train_command(const std::vector<std::string>& args) {
       ("batch-size", po::value(&o.batch_size)->default_value(o.batch_size), "images per rank per backward pass")
       ("accumulate", po::value(&o.accumulate)->default_value(o.accumulate),
        "backward passes per optimizer step (gradient accumulation)")
+      ("compression", po::value(&o.compression)->default_value(o.compression),
+       "gradients cast for the allreduce: none, fp16 or bf16")
       ("precision", po::value(&o.precision)->default_value(o.precision),
        "fp32; bf16 (autocast, CPU or CUDA; slow on CPUs without bf16 instructions); "
        "fp16 (CUDA autocast with dynamic loss scaling)")

@@ -41,6 +41,9 @@ void TrainOptions::validate() const {
   if (!(final_lr_fraction >= 0 && final_lr_fraction <= 1)) bad("--final-lr-fraction must be in [0, 1]");
   if (batch_size < 1) bad("--batch-size must be at least 1");
   if (accumulate < 1) bad("--accumulate must be at least 1");
+  if (compression != "none" && compression != "fp16" && compression != "bf16") {
+    bad("--compression must be none, fp16 or bf16, not '" + compression + "'");
+  }
   if (image_size < 8) bad("--image-size must be at least 8");
   if (!(crop_scale > 0 && crop_scale <= 1)) bad("--crop-scale must be in (0, 1]");
   if (!(val_fraction >= 0 && val_fraction < 1)) bad("--val-fraction must be in [0, 1)");
@@ -79,6 +82,7 @@ std::map<std::string, std::string> TrainOptions::run_settings(int world_size) co
       {"final-lr-fraction", text(final_lr_fraction)},
       {"batch-size", std::to_string(batch_size)},
       {"accumulate", std::to_string(accumulate)},
+      {"compression", compression},
       {"precision", precision},
       {"seed", std::to_string(seed)},
       {"ranks", std::to_string(world_size)},

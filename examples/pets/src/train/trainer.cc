@@ -214,6 +214,9 @@ TrainSummary run_training(const TrainOptions& options, std::ostream& out) {
 
   rt::DistributedOptimizer::Options dist_options;
   dist_options.backward_passes_per_step = options.accumulate;
+  dist_options.compression = options.compression == "fp16"   ? rt::Compression::fp16
+                             : options.compression == "bf16" ? rt::Compression::bf16
+                                                             : rt::Compression::none;
   rt::DistributedOptimizer dist(ctx, optimizer, model->named_parameters(), dist_options);
   std::vector<::torch::Tensor> parameters = model->parameters();
 

@@ -39,6 +39,7 @@ struct TrainOptions {
   double final_lr_fraction = 0.0;     // cosine decay ends at this fraction of the peak
   int batch_size = 32;                // per rank and per backward pass
   int accumulate = 1;                 // backward passes per optimizer step
+  std::string compression = "none";   // gradients on the wire: "none", "fp16" or "bf16"
 
   // Device and precision.
   std::string device = "cpu";         // "cpu" or "cuda" (one GPU per rank: cuda:local_rank)
