@@ -2,11 +2,13 @@
 //   BM_Preprocess      one 500x375 JPEG -> decoded, checked, eval-transformed (224)
 //   BM_Classify/N      one forward pass of N images through the frozen,
 //                      optimized TorchScript model (items/s = images/s)
-// The ratio of BM_Classify/8 to /1 items per second is the most dynamic
-// batching can gain end to end on this machine.
+//   BM_GatherBatch/N   the batcher's one copy: N preprocessed images into the
+//                      contiguous batch buffer the forward pass reads
+// The ratio of BM_Classify/8 to /1 items per second (CPU time) is the most
+// dynamic batching can gain end to end on this machine.
 //
-//   /usr/bin/python3 benchmarks/serve/make_model.py --out /tmp/pets-model
-//   build/benchmarks/serve/ringtail_serve_bench --model-dir /tmp/pets-model [--threads 1]
+//   build/benchmarks/serve/ringtail_serve_make_model --out /tmp/pets-model --size 224
+//   build/benchmarks/serve/ringtail_serve_bench --model-dir /tmp/pets-model [--threads 1] [--no-optimize]
 #include <benchmark/benchmark.h>
 
 #include <cstring>
@@ -26,6 +28,7 @@ namespace {
 using namespace ringtail::pets::serve;
 
 std::string g_model_dir;
+bool g_optimize = true;
 
 struct Loaded {
   ModelConfig config;
@@ -37,7 +40,7 @@ Loaded& loaded() {
   static Loaded l = [] {
     Loaded out;
     out.config = load_model_config(g_model_dir);
-    out.model = std::make_unique<TorchScriptClassifier>(g_model_dir, out.config);
+    out.model = std::make_unique<TorchScriptClassifier>(g_model_dir, out.config, LoadOptions{g_optimize});
     std::ifstream in(g_model_dir + "/test.jpg", std::ios::binary);
     out.jpeg.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
     return out;
@@ -48,7 +51,7 @@ Loaded& loaded() {
 void BM_Preprocess(benchmark::State& state) {
   Loaded& l = loaded();
   if (l.jpeg.empty()) {
-    state.SkipWithError("no test.jpg in the model directory (make_model.py writes one)");
+    state.SkipWithError("no test.jpg in the model directory (ringtail_serve_make_model writes one)");
     return;
   }
   const auto transform = l.config.eval_transform();
@@ -74,6 +77,24 @@ void BM_Classify(benchmark::State& state) {
 }
 BENCHMARK(BM_Classify)->Arg(1)->Arg(4)->Arg(8)->Arg(16)->Unit(benchmark::kMillisecond)->UseRealTime();
 
+void BM_GatherBatch(benchmark::State& state) {
+  Loaded& l = loaded();
+  const auto n = static_cast<std::size_t>(state.range(0));
+  const auto side = static_cast<std::size_t>(l.config.input_size);
+  const std::size_t floats = 3 * side * side;
+  std::vector<std::vector<float>> images(n, std::vector<float>(floats, 0.25f));
+  std::vector<float> batch(n * floats);
+  for (auto _ : state) {
+    for (std::size_t i = 0; i < n; ++i) {
+      std::memcpy(batch.data() + i * floats, images[i].data(), floats * sizeof(float));
+    }
+    benchmark::DoNotOptimize(batch.data());
+    benchmark::ClobberMemory();
+  }
+  state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(n));
+}
+BENCHMARK(BM_GatherBatch)->Arg(8)->Arg(16)->Unit(benchmark::kMicrosecond);
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -83,13 +104,15 @@ int main(int argc, char** argv) {
       g_model_dir = argv[++i];
     } else if (std::strcmp(argv[i], "--threads") == 0 && i + 1 < argc) {
       set_intra_op_threads(std::stoi(argv[++i]));
+    } else if (std::strcmp(argv[i], "--no-optimize") == 0) {
+      g_optimize = false;
     } else {
       rest.push_back(argv[i]);
     }
   }
   if (g_model_dir.empty()) {
-    std::cerr << "usage: ringtail_serve_bench --model-dir DIR [--threads N] [benchmark flags]\n"
-                 "  (make a DIR with: /usr/bin/python3 benchmarks/serve/make_model.py --out DIR)\n";
+    std::cerr << "usage: ringtail_serve_bench --model-dir DIR [--threads N] [--no-optimize] [benchmark flags]\n"
+                 "  (make a DIR with: ringtail_serve_make_model --out DIR --size 224)\n";
     return 2;
   }
   int count = static_cast<int>(rest.size());

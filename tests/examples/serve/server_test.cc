@@ -186,6 +186,12 @@ TEST_F(ServerTest, BadRequestsGetJsonErrorsAndTheServerKeepsServing) {
   expect_error(running->post("/invocations", image, "text/plain"), 415, "unsupported_media_type");
   expect_error(running->post("/invocations", image, ""), 415, "unsupported_media_type");
   expect_error(running->post("/invocations", std::string(), "image/jpeg"), 400, "empty_body");
+  // `curl -X POST` without data: no Content-Length at all, so no body.
+  const std::string no_length = ringtail_test::raw_exchange(
+      running->port(),
+      "POST /invocations HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: image/jpeg\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(no_length.rfind("HTTP/1.1 400 ", 0), 0u) << no_length;
+  EXPECT_NE(no_length.find("\"kind\":\"empty_body\""), std::string::npos) << no_length;
   expect_error(running->post("/invocations", std::string("not an image at all"), "image/jpeg"), 400,
                "bad_image");
   std::vector<std::uint8_t> truncated(image.begin(), image.begin() + static_cast<long>(image.size() / 2));
@@ -217,6 +223,7 @@ TEST_F(ServerTest, BadRequestsGetJsonErrorsAndTheServerKeepsServing) {
   const auto& metrics = running->server().metrics();
   EXPECT_EQ(metrics.requests("/invocations", 200), 1u);
   EXPECT_EQ(metrics.requests("/invocations", 415), 2u);
+  EXPECT_EQ(metrics.errors("empty_body"), 2u);
   EXPECT_EQ(metrics.requests("/nowhere", 404), 2u);  // both unknown paths fold into "other"
   EXPECT_EQ(metrics.errors("unsupported_media_type"), 2u);
   EXPECT_EQ(metrics.errors("bad_image"), 3u);

@@ -5,11 +5,14 @@
 
 #include <fstream>
 
+#include <torch/script.h>
+
 #include "ringtail/collectives/error.h"
 #include "ringtail/pets/serve/serve_command.h"
 #include "ringtail/pets/serve/torchscript_classifier.h"
 #include "temp_dir.h"
 #include "test_model.h"
+#include "torchscript_compat.h"  // examples/pets/serve/src: what the classifier runs at load
 
 namespace {
 
@@ -57,6 +60,19 @@ TEST(TorchScriptClassifier, FrozenAndPlainModulesMatchTheFloat64Reference) {
       EXPECT_NEAR(sum, 1.0, 1e-5);
     }
   }
+}
+
+TEST(TorchScriptClassifier, LoadFreezesTheWeightsIntoTheGraph) {
+  ringtail_test::TempDir dir;
+  ringtail_test::write_tiny_model(dir.path());
+  const torch::jit::Module saved = torch::jit::load((dir / "model.pt").string());
+  ASSERT_EQ(saved.parameters().size(), 4u);
+  const torch::jit::Module plain = ringtail::pets::serve::prepare_for_inference(saved.clone(), false);
+  EXPECT_EQ(plain.parameters().size(), 4u);
+  // Frozen: the weights are constants of the optimized graph, not attributes.
+  const torch::jit::Module frozen = ringtail::pets::serve::prepare_for_inference(saved.clone(), true);
+  EXPECT_EQ(frozen.parameters().size(), 0u);
+  EXPECT_EQ(frozen.attributes().size(), 0u);
 }
 
 TEST(TorchScriptClassifier, OutputWidthMustMatchTheClasses) {

@@ -148,6 +148,15 @@ struct InferenceServer::Impl {
     http.set_error_handler(httplib::Server::HandlerWithResponse(
         [this](const httplib::Request& req, httplib::Response& res) {
           if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+          // A request without Content-Length or chunked encoding has an empty
+          // body (RFC 9112, 6.3); cpp-httplib refuses such a POST with a bare
+          // 400, which for /invocations is the empty-body error.
+          if (res.status == 400 && req.method == "POST" && req.path == "/invocations" &&
+              !req.has_header("Content-Length") && !req.has_header("Transfer-Encoding")) {
+            reply_error(req, res, 400, "empty_body",
+                        "the request has no body (no Content-Length); send an image or a JSON list");
+            return httplib::Server::HandlerResponse::Handled;
+          }
           reply_error(req, res, res.status, library_error_kind(res.status),
                       library_error_message(res.status, req));
           return httplib::Server::HandlerResponse::Handled;
