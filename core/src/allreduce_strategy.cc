@@ -40,6 +40,8 @@ class AlgorithmAllreduce final : public AllreduceStrategy {
 std::unique_ptr<AllreduceStrategy> make_allreduce_strategy(const Config& config,
                                                              coll::Communicator& comm) {
   switch (config.allreduce) {
+    // `auto` is the backend's allreduce: beside backward it left less
+    // communication wait than the size-based ring (docs/architecture.md).
     case AllreduceAlgorithm::native:
     case AllreduceAlgorithm::automatic:
       return std::make_unique<NativeAllreduce>(comm);
