@@ -42,6 +42,14 @@ std::vector<std::string> split(const std::string& text, char separator) {
 
 class TrainCli : public ::testing::Test {
  protected:
+  // Epochs of the 1-rank and the 2-rank runs. The resume tests stop a run at
+  // an early epoch line; the epochs after it (about 40 ms each on an idle
+  // machine) are the window in which the signal must arrive, else the run has
+  // finished and the test can only skip. With 4 and 5 epochs the 2-rank
+  // resume test skipped on an idle machine.
+  static constexpr int kEpochs = 12;
+  static constexpr int kTwoRankEpochs = 30;
+
   // One data set and one uninterrupted 1-rank run for the whole suite.
   static void SetUpTestSuite() {
     root_ = std::make_unique<TempDir>();
@@ -53,7 +61,7 @@ class TrainCli : public ::testing::Test {
     synth.seed = 1;
     synth.bad_per_kind = 0;
     generate_synthetic_pets(synth);
-    baseline_ = ringtail_test::run_process(train_args(dir("a"), 4));
+    baseline_ = ringtail_test::run_process(train_args(dir("a"), kEpochs));
     two_ranks_ = ringtail_test::run_process(two_rank_args(dir("two")));
   }
   static void TearDownTestSuite() { root_.reset(); }
@@ -72,13 +80,13 @@ class TrainCli : public ::testing::Test {
             "--progress",      "lines",        "--output",        output.string()};
   }
 
-  // The same on 2 ranks under mpirun, 5 epochs, with metrics.
+  // The same on 2 ranks under mpirun, kTwoRankEpochs epochs, with metrics.
   static std::vector<std::string> two_rank_args(const fs::path& output) {
     std::vector<std::string> args = {RINGTAIL_TEST_MPIRUN};
     for (const auto& flag : split(RINGTAIL_TEST_MPIRUN_FLAGS, '|')) args.push_back(flag);
     // Two ranks of two busy threads on a small machine: Open MPI must not spin.
     args.insert(args.end(), {"--mca", "mpi_yield_when_idle", "1", "-np", "2"});
-    const auto train = train_args(output, 5);
+    const auto train = train_args(output, kTwoRankEpochs);
     args.insert(args.end(), train.begin(), train.end());
     args.insert(args.end(), {"--metrics", (output / "metrics-{rank}.jsonl").string()});
     return args;
@@ -117,32 +125,34 @@ class TrainCli : public ::testing::Test {
 };
 
 TEST_F(TrainCli, ResumeAfterAKillEndsWithTheUninterruptedRunsWeights) {
-  expect_success(baseline_, train_args(dir("a"), 4));
+  expect_success(baseline_, train_args(dir("a"), kEpochs));
   const Checkpoint uninterrupted = load_checkpoint(dir("a") / kCheckpointFile);
-  ASSERT_EQ(uninterrupted.epochs_done, 4);
+  ASSERT_EQ(uninterrupted.epochs_done, kEpochs);
 
   // Killed (SIGKILL, no chance to clean up) once epoch 1 is reported, which
   // is after its checkpoint is on disk.
   bool reported = false;
-  const auto args = train_args(dir("b"), 4);
-  const ProcessResult killed = ringtail_test::run_until_line_then_kill(args, "epoch 1/4", SIGKILL, &reported);
+  const auto args = train_args(dir("b"), kEpochs);
+  const ProcessResult killed =
+      ringtail_test::run_until_line_then_kill(args, "epoch 1/" + std::to_string(kEpochs), SIGKILL, &reported);
   ASSERT_TRUE(reported) << killed.output;
   EXPECT_EQ(killed.exit_code, 128 + SIGKILL) << killed.output;
   const Checkpoint partial = load_checkpoint(dir("b") / kCheckpointFile);
-  if (partial.epochs_done == 4) GTEST_SKIP() << "the run finished before the kill arrived";
+  if (partial.epochs_done == kEpochs) GTEST_SKIP() << "the run finished before the kill arrived";
   EXPECT_GE(partial.epochs_done, 1);
 
   const auto resume_args = with(args, {"--resume"});
   const ProcessResult resumed = ringtail_test::run_process(resume_args);
   expect_success(resumed, resume_args);
   EXPECT_NE(resumed.output.find("resuming from " + (dir("b") / kCheckpointFile).string() + " after epoch " +
-                                std::to_string(partial.epochs_done) + "/4"),
+                                std::to_string(partial.epochs_done) + "/" + std::to_string(kEpochs)),
             std::string::npos)
       << resumed.output;
-  EXPECT_EQ(resumed.output.find("epoch 1/4 "), std::string::npos) << "epoch 1 ran again:\n" << resumed.output;
+  EXPECT_EQ(resumed.output.find("epoch 1/" + std::to_string(kEpochs) + " "), std::string::npos)
+      << "epoch 1 ran again:\n" << resumed.output;
 
   const Checkpoint finished = load_checkpoint(dir("b") / kCheckpointFile);
-  EXPECT_EQ(finished.epochs_done, 4);
+  EXPECT_EQ(finished.epochs_done, kEpochs);
   EXPECT_EQ(finished.steps_done, uninterrupted.steps_done);
   ASSERT_EQ(finished.model_state.size(), uninterrupted.model_state.size());
   for (std::size_t i = 0; i < finished.model_state.size(); ++i) {
@@ -172,14 +182,14 @@ TEST_F(TrainCli, TwoRanksLoseLossAndEndWithIdenticalWeights) {
       if (record["event"] == "final") final_record[rank] = record;
     }
   }
-  ASSERT_EQ(epochs[0].size(), 5u);
-  ASSERT_EQ(epochs[1].size(), 5u);
+  ASSERT_EQ(epochs[0].size(), static_cast<std::size_t>(kTwoRankEpochs));
+  ASSERT_EQ(epochs[1].size(), static_cast<std::size_t>(kTwoRankEpochs));
   // The training loss falls.
   const double first = epochs[0].front()["train_loss"].get<double>();
   const double last = epochs[0].back()["train_loss"].get<double>();
   EXPECT_LT(last, first * 0.9) << "train loss " << first << " -> " << last;
   // Every rank reports the same global numbers and ends with the same weights.
-  for (std::size_t e = 0; e < 5; ++e) {
+  for (std::size_t e = 0; e < epochs[0].size(); ++e) {
     EXPECT_EQ(epochs[0][e]["train_loss"], epochs[1][e]["train_loss"]) << e;
     EXPECT_EQ(epochs[0][e]["eval"], epochs[1][e]["eval"]) << e;
     EXPECT_EQ(epochs[0][e]["eval"]["count"], 32);
@@ -199,22 +209,25 @@ TEST_F(TrainCli, TwoRanksLoseLossAndEndWithIdenticalWeights) {
 TEST_F(TrainCli, TwoRanksResumeToTheUninterruptedRunsWeights) {
   expect_success(two_ranks_, two_rank_args(dir("two")));
   const Checkpoint uninterrupted = load_checkpoint(dir("two") / kCheckpointFile);
-  ASSERT_EQ(uninterrupted.epochs_done, 5);
+  ASSERT_EQ(uninterrupted.epochs_done, kTwoRankEpochs);
 
   // mpirun passes SIGTERM to the ranks (which do not handle it) and ends
   // when they have: a preempted job.
   bool reported = false;
   const auto args = two_rank_args(dir("two-killed"));
-  const ProcessResult killed = ringtail_test::run_until_line_then_kill(args, "epoch 2/5", SIGTERM, &reported);
+  const ProcessResult killed =
+      ringtail_test::run_until_line_then_kill(args, "epoch 2/" + std::to_string(kTwoRankEpochs), SIGTERM, &reported);
   ASSERT_TRUE(reported) << killed.output;
   EXPECT_NE(killed.exit_code, 0) << killed.output;
   const Checkpoint partial = load_checkpoint(dir("two-killed") / kCheckpointFile);
-  if (partial.epochs_done == 5) GTEST_SKIP() << "the run finished before the signal arrived";
+  if (partial.epochs_done == kTwoRankEpochs) GTEST_SKIP() << "the run finished before the signal arrived";
 
   const auto resume_args = with(args, {"--resume"});
   const ProcessResult resumed = ringtail_test::run_process(resume_args);
   expect_success(resumed, resume_args);
-  EXPECT_NE(resumed.output.find("after epoch " + std::to_string(partial.epochs_done) + "/5"), std::string::npos)
+  EXPECT_NE(resumed.output.find("after epoch " + std::to_string(partial.epochs_done) + "/" +
+                                std::to_string(kTwoRankEpochs)),
+            std::string::npos)
       << resumed.output;
   const Checkpoint finished = load_checkpoint(dir("two-killed") / kCheckpointFile);
   ASSERT_EQ(finished.model_state.size(), uninterrupted.model_state.size());
@@ -227,7 +240,7 @@ TEST_F(TrainCli, TwoRanksResumeToTheUninterruptedRunsWeights) {
 }
 
 TEST_F(TrainCli, EvaluateWritesAConfusionMatrixThatAgreesWithTraining) {
-  expect_success(baseline_, train_args(dir("a"), 4));
+  expect_success(baseline_, train_args(dir("a"), kEpochs));
   const fs::path checkpoint_file = dir("a") / kCheckpointFile;
   const std::vector<std::string> args = {RINGTAIL_PETS_BIN, "evaluate",    "--checkpoint", checkpoint_file.string(),
                                          "--data",          data().string(), "--confusion", (dir("a") / "cm.csv").string()};
@@ -264,7 +277,7 @@ TEST_F(TrainCli, EvaluateWritesAConfusionMatrixThatAgreesWithTraining) {
 }
 
 TEST_F(TrainCli, ExportWritesTorchScriptWithTheCheckpointsLogits) {
-  expect_success(baseline_, train_args(dir("a"), 4));
+  expect_success(baseline_, train_args(dir("a"), kEpochs));
   const fs::path checkpoint_file = dir("a") / kCheckpointFile;
   const std::vector<std::string> args = {RINGTAIL_PETS_BIN, "export", "--checkpoint", checkpoint_file.string(),
                                          "--out", (dir("a") / "model").string()};
@@ -283,11 +296,11 @@ TEST_F(TrainCli, ExportWritesTorchScriptWithTheCheckpointsLogits) {
   const json config = json::parse(read_text(dir("a") / "model" / "model.json"));
   EXPECT_EQ(config["classes"].get<std::vector<std::string>>(), checkpoint.model.class_names);
   EXPECT_EQ(config["input_size"], 32);
-  EXPECT_EQ(config["info"]["epochs"], 4);
+  EXPECT_EQ(config["info"]["epochs"], kEpochs);
 }
 
 TEST_F(TrainCli, BadCheckpointsAndMismatchedResumesAreClearErrors) {
-  expect_success(baseline_, train_args(dir("a"), 4));
+  expect_success(baseline_, train_args(dir("a"), kEpochs));
   const fs::path good = dir("a") / kCheckpointFile;
   const std::string bytes = read_text(good);
 
@@ -298,18 +311,19 @@ TEST_F(TrainCli, BadCheckpointsAndMismatchedResumesAreClearErrors) {
   expect_failure_mentioning({RINGTAIL_PETS_BIN, "evaluate", "--checkpoint",
                              (dir("damaged") / kCheckpointFile).string(), "--data", data().string()},
                             {"damaged", (dir("damaged") / kCheckpointFile).string()});
-  expect_failure_mentioning(with(train_args(dir("damaged"), 4), {"--resume"}), {"damaged", "CRC-32"});
+  expect_failure_mentioning(with(train_args(dir("damaged"), kEpochs), {"--resume"}), {"damaged", "CRC-32"});
 
   fs::create_directories(dir("cut"));
   std::ofstream(dir("cut") / kCheckpointFile, std::ios::binary) << bytes.substr(0, bytes.size() / 2);
-  expect_failure_mentioning(with(train_args(dir("cut"), 4), {"--resume"}), {"truncated"});
+  expect_failure_mentioning(with(train_args(dir("cut"), kEpochs), {"--resume"}), {"truncated"});
 
   // Another run's settings, or no --resume at all over an existing run.
-  expect_failure_mentioning(with(set_option(train_args(dir("a"), 5), "--lr", "0.1"), {"--resume"}),
+  expect_failure_mentioning(with(set_option(train_args(dir("a"), kEpochs + 1), "--lr", "0.1"), {"--resume"}),
                             {"other settings", "--lr: 0.05 in the checkpoint, 0.1 now",
-                             "--epochs: 4 in the checkpoint, 5 now"});
-  expect_failure_mentioning(train_args(dir("a"), 4), {"exists from an earlier run", "--resume"});
-  expect_failure_mentioning(with(train_args(dir("nothing"), 4), {"--resume"}), {"no such file"});
+                             "--epochs: " + std::to_string(kEpochs) + " in the checkpoint, " +
+                                 std::to_string(kEpochs + 1) + " now"});
+  expect_failure_mentioning(train_args(dir("a"), kEpochs), {"exists from an earlier run", "--resume"});
+  expect_failure_mentioning(with(train_args(dir("nothing"), kEpochs), {"--resume"}), {"no such file"});
   expect_failure_mentioning({RINGTAIL_PETS_BIN, "export", "--checkpoint", (dir("a") / "cm.csv").string(), "--out",
                              (dir("x")).string()},
                             {"checkpoint"});

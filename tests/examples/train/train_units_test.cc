@@ -218,10 +218,7 @@ struct TrainedSmallCnn {
   }
 };
 
-// Disabled: it passes alone but failed in two full `ctest -j2` runs under heavy
-// load (the failing assertion was not captured); see the session's closing
-// note. Re-enable once the cause is found.
-TEST(Checkpoint, DISABLED_RoundTripsEveryField) {
+TEST(Checkpoint, RoundTripsEveryField) {
   TempDir dir;
   TrainedSmallCnn trained;
   const Checkpoint saved = sample_checkpoint(trained.model, *trained.optimizer);
@@ -247,11 +244,28 @@ TEST(Checkpoint, DISABLED_RoundTripsEveryField) {
   // The model and the optimizer state come back exactly.
   const Classifier restored = model_from_checkpoint(loaded, dir / "c.rtc");
   EXPECT_EQ(weights_digest(*restored), weights_digest(*trained.model));
+  // The optimizer state is compared by value: the archive's bytes are not
+  // reproducible (LibTorch serializes the state from a hash map keyed by
+  // tensor addresses, and pads records to 64 bytes), so equal states can
+  // give archives of different sizes.
   TrainedSmallCnn other;
   archive_from_bytes(loaded.optimizer_state, [&](::torch::serialize::InputArchive& a) { other.optimizer->load(a); },
                      "optimizer");
-  EXPECT_EQ(archive_to_bytes([&](::torch::serialize::OutputArchive& a) { other.optimizer->save(a); }).size(),
-            saved.optimizer_state.size());
+  const auto momentum = [](::torch::optim::Optimizer& optimizer, const ::torch::Tensor& parameter) {
+    auto& state = optimizer.state().at(c10::guts::to_string(parameter.unsafeGetTensorImpl()));
+    return static_cast<::torch::optim::SGDParamState&>(*state).momentum_buffer();
+  };
+  std::size_t compared = 0;
+  for (std::size_t g = 0; g < trained.optimizer->param_groups().size(); ++g) {
+    const auto& mine = trained.optimizer->param_groups()[g].params();
+    const auto& theirs = other.optimizer->param_groups()[g].params();
+    ASSERT_EQ(mine.size(), theirs.size());
+    for (std::size_t i = 0; i < mine.size(); ++i, ++compared) {
+      EXPECT_TRUE(::torch::equal(momentum(*trained.optimizer, mine[i]), momentum(*other.optimizer, theirs[i])))
+          << "group " << g << " parameter " << i;
+    }
+  }
+  EXPECT_EQ(compared, trained.model->parameters().size());
   // No temporary file is left behind.
   std::size_t files = 0;
   for (const auto& entry : std::filesystem::directory_iterator(dir.path())) files += entry.is_regular_file();
@@ -492,7 +506,9 @@ TEST(TrainOptions, ValidationNamesTheOption) {
   check([](TrainOptions& b) { b.data.clear(); }, "--data");
   check([](TrainOptions& b) { b.resume = b.overwrite = true; }, "--resume and --overwrite");
   check([](TrainOptions& b) { b.label_smoothing = 1; }, "--label-smoothing");
+  check([](TrainOptions& b) { b.compression = "int8"; }, "--compression must be none, fp16 or bf16, not 'int8'");
   const auto settings = o.run_settings(2);
+  EXPECT_EQ(settings.at("compression"), "none");  // changes the numbers: a resume must match it
   EXPECT_EQ(settings.at("ranks"), "2");
   EXPECT_EQ(settings.at("lr"), "0.1");
   EXPECT_EQ(settings.count("threads"), 0u);  // does not change the numbers
