@@ -170,6 +170,18 @@ judge() {
   return 1
 }
 
+# Runs "$@" on host 1 (host name rtnode1) within the time limit and sets
+# `code` to its exit status; with --dry-run prints it and exits instead.
+run_in_host1() {
+  if [ "$dry_run" -eq 1 ]; then
+    echo "$@"
+    exit 0
+  fi
+  code=0
+  timeout --signal=TERM --kill-after=10 "$limit" \
+    ip netns exec "${tag}h1" unshare --uts sh -c 'hostname rtnode1 && exec "$@"' cluster "$@" || code=$?
+}
+
 if [ "$launcher" -eq 1 ]; then
   RTC_HOSTFILE="$work/hostfile"
   RTC_HOSTS=$(awk '{sub("slots=", "", $2); printf "%s%s:%s", (NR > 1 ? "," : ""), $1, $2}' "$work/hostfile")
@@ -183,13 +195,7 @@ if [ "$launcher" -eq 1 ]; then
                      -e "s|@AGENT@|$RTC_AGENT|g" -e "s|@CIDR@|$RTC_CIDR|g" -e "s|@IFACE@|$RTC_IFACE|g")"
   done
   for assignment in $launcher_env; do export "$assignment"; done
-  if [ "$dry_run" -eq 1 ]; then
-    echo "$@"
-    exit 0
-  fi
-  code=0
-  timeout --signal=TERM --kill-after=10 "$limit" \
-    ip netns exec "${tag}h1" unshare --uts sh -c 'hostname rtnode1 && exec "$@"' cluster "$@" || code=$?
+  run_in_host1 "$@"
   # Whatever the launcher started had to end with it.
   left=""
   i=1
@@ -212,12 +218,6 @@ set -- mpirun --allow-run-as-root --oversubscribe --bind-to none -np "$total" \
   --hostfile "$work/hostfile" --mca plm_rsh_agent "$work/agent.sh" --mca plm_rsh_no_tree_spawn 1 \
   --mca btl tcp,vader,self --mca btl_tcp_if_include "$cidr" --mca oob_tcp_if_include "$cidr" \
   $envs $extra "$@"
-if [ "$dry_run" -eq 1 ]; then
-  echo "$@"
-  exit 0
-fi
 # mpirun itself runs on host 1 (it starts that host's ranks).
-code=0
-timeout --signal=TERM --kill-after=10 "$limit" \
-  ip netns exec "${tag}h1" unshare --uts sh -c 'hostname rtnode1 && exec "$@"' cluster "$@" || code=$?
+run_in_host1 "$@"
 judge "$code"
