@@ -11,6 +11,7 @@
 #include "ringtail/collectives/algorithms/options.h"
 #include "environment.h"
 #include "machine.h"
+#include "ringtail/bench/mpi_job.h"
 #include "predict.h"
 #include "report.h"
 #include "sweep.h"
@@ -123,8 +124,7 @@ int run_collectives(int argc, char** argv) {
   if (std::find(options.peers.begin(), options.peers.end(), "mpi-tuned") != options.peers.end()) {
     prepare_mpi_tuned_environment();
   }
-  int provided = 0;
-  MPI_Init_thread(nullptr, nullptr, MPI_THREAD_MULTIPLE, &provided);
+  const MpiSession mpi;
   int code = 0;
   try {
     code = sweep_all(options, joined(argc, argv));
@@ -133,7 +133,6 @@ int run_collectives(int argc, char** argv) {
     std::cerr << "ringtail-bench collectives: " << e.what() << std::endl;
     MPI_Abort(MPI_COMM_WORLD, 1);
   }
-  MPI_Finalize();
   return code;
 }
 

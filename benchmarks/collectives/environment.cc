@@ -3,9 +3,6 @@
 #include <unistd.h>
 
 #include <array>
-#include <cstdlib>
-#include <filesystem>
-#include <stdexcept>
 #include <vector>
 
 #include "ringtail/collectives/registry.h"
@@ -29,40 +26,21 @@ Environment::Environment(const Options& options) : options_(options) {
   } else {
     hostname_ = options.hostname.empty() ? this_hostname() : options.hostname;
   }
-  std::array<char, 4096> path{};
-  if (rank_ == 0) {
-    std::string pattern = (std::filesystem::temp_directory_path() / "ringtail-bench-XXXXXX").string();
-    if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed for " + pattern);
-    std::copy(pattern.begin(), pattern.end(), path.begin());
-  }
-  MPI_Bcast(path.data(), static_cast<int>(path.size()), MPI_CHAR, 0, MPI_COMM_WORLD);
-  scratch_dir_ = path.data();
 }
 
 Environment::~Environment() {
+  // Before the scratch directory goes: the gloo worlds' stores live in it.
   layouts_.clear();
   worlds_.clear();
-  MPI_Barrier(MPI_COMM_WORLD);
-  if (rank_ == 0) {
-    std::error_code ignored;
-    std::filesystem::remove_all(scratch_dir_, ignored);
-  }
 }
 
 coll::Communicator& Environment::world(const std::string& backend) {
   auto it = worlds_.find(backend);
   if (it != worlds_.end()) return *it->second;
-  coll::WorldOptions wo;
-  wo.backend = backend;
-  wo.rank = rank_;
-  wo.size = size_;
+  coll::WorldOptions wo = job_world_options(backend, scratch_);
   wo.hostname = hostname_;
   wo.timeout = std::chrono::seconds(600);
-  wo.gloo_interface = options_.gloo_interface.empty() ? "127.0.0.1" : options_.gloo_interface;
-  const std::string store = scratch_dir_ + "/" + backend + "-store";
-  if (rank_ == 0) std::filesystem::create_directories(store);
-  MPI_Barrier(MPI_COMM_WORLD);
-  wo.file_store_path = store;
+  if (!options_.gloo_interface.empty()) wo.gloo_interface = options_.gloo_interface;
   auto world = coll::create_world(wo);
   return *worlds_.emplace(backend, std::move(world)).first->second;
 }

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "options.h"
+#include "ringtail/bench/mpi_job.h"
 #include "ringtail/collectives/algorithms/host_layout.h"
 #include "ringtail/collectives/communicator.h"
 
@@ -28,7 +29,7 @@ class Environment {
   MPI_Comm mpi() const { return MPI_COMM_WORLD; }
   const std::string& hostname() const { return hostname_; }
   // A directory made by rank 0 for this run, removed at the end.
-  const std::string& scratch_dir() const { return scratch_dir_; }
+  const std::string& scratch_dir() const { return scratch_.path(); }
   const Options& options() const { return options_; }
 
   // The ringtail world of `backend`, built on first use (collective).
@@ -47,7 +48,7 @@ class Environment {
   int rank_ = 0;
   int size_ = 1;
   std::string hostname_;
-  std::string scratch_dir_;
+  ScratchDir scratch_;  // declared before the worlds: it outlives their stores
   std::map<std::string, std::unique_ptr<coll::Communicator>> worlds_;
   std::map<std::string, std::shared_ptr<coll::HostLayout>> layouts_;
 };

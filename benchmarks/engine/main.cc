@@ -7,7 +7,8 @@
 #include <string>
 
 #include "bench.h"
-#include "world.h"
+#include "ringtail/bench/mpi_job.h"
+#include "ringtail/collectives/registry.h"
 #include "ringtail/collectives/registry.h"
 
 int main(int argc, char** argv) {
@@ -39,7 +40,7 @@ int main(int argc, char** argv) {
 
   bench::MpiSession mpi;
   bench::ScratchDir scratch;
-  auto world = bench::make_world(backend, scratch.path());
+  auto world = coll::create_world(bench::job_world_options(backend, scratch));
   bench::report("ringtail-engine-bench: %d ranks, backend %s, %d repetitions (%s reported)\n\n", world->size(),
                 backend.c_str(), options.repetitions, options.best ? "fastest" : "median");
   for (const std::string& w : which) {

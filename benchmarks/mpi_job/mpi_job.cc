@@ -1,4 +1,4 @@
-#include "world.h"
+#include "ringtail/bench/mpi_job.h"
 
 #include <mpi.h>
 #include <stdlib.h>
@@ -7,10 +7,16 @@
 #include <filesystem>
 #include <stdexcept>
 
-#include "ringtail/collectives/registry.h"
-#include "ringtail/collectives/world_options.h"
-
 namespace ringtail::bench {
+namespace {
+
+int job_rank() {
+  int rank = 0;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  return rank;
+}
+
+}  // namespace
 
 MpiSession::MpiSession() {
   int provided = 0;
@@ -22,11 +28,9 @@ MpiSession::MpiSession() {
 MpiSession::~MpiSession() { MPI_Finalize(); }
 
 ScratchDir::ScratchDir() {
-  int rank = 0;
-  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   std::array<char, 4096> name{};
-  if (rank == 0) {
-    std::string pattern = (std::filesystem::temp_directory_path() / "ringtail-engine-bench-XXXXXX").string();
+  if (job_rank() == 0) {
+    std::string pattern = (std::filesystem::temp_directory_path() / "ringtail-bench-XXXXXX").string();
     if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed for " + pattern);
     pattern.copy(name.data(), name.size() - 1);
   }
@@ -35,23 +39,21 @@ ScratchDir::ScratchDir() {
 }
 
 ScratchDir::~ScratchDir() {
-  int rank = 0;
-  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   MPI_Barrier(MPI_COMM_WORLD);
   std::error_code ignored;
-  if (rank == 0) std::filesystem::remove_all(path_, ignored);
+  if (job_rank() == 0) std::filesystem::remove_all(path_, ignored);
 }
 
-std::unique_ptr<coll::Communicator> make_world(const std::string& backend, const std::string& scratch) {
+coll::WorldOptions job_world_options(const std::string& backend, const ScratchDir& scratch) {
   coll::WorldOptions wo;
   wo.backend = backend;
   MPI_Comm_rank(MPI_COMM_WORLD, &wo.rank);
   MPI_Comm_size(MPI_COMM_WORLD, &wo.size);
   wo.gloo_interface = "127.0.0.1";
-  wo.file_store_path = scratch + "/" + backend + "-store";
+  wo.file_store_path = scratch.path() + "/" + backend + "-store";
   if (wo.rank == 0) std::filesystem::create_directories(wo.file_store_path);
   MPI_Barrier(MPI_COMM_WORLD);
-  return coll::create_world(wo);
+  return wo;
 }
 
 }  // namespace ringtail::bench
