@@ -90,8 +90,8 @@ Sizes and repetitions (nccl-tests conventions):
 ringtail rows (every backend x algorithm):
       --backends LIST      ringtail backends (default mpi; gloo meets over a temporary file
                            store that rank 0 makes)
-      --algorithms LIST    native,ring,hierarchical,auto (default all; hierarchical only with
-                           several hosts)
+      --algorithms LIST    native,ring,hierarchical,shm,auto (default all; hierarchical only
+                           with several hosts, shm only on one host and for allreduce)
       --segments LIST      ring segment sizes to compare (default: the built-in default)
       --chunks LIST        hierarchical pipeline chunk sizes to compare (default: the
                            built-in default; a chunk as large as the buffer: no pipeline)
@@ -186,7 +186,7 @@ Options parse_options(int argc, char** argv) {
     } else if (arg == "--algorithms") {
       o.algorithms = split_list(next());
       for (const auto& a : o.algorithms) {
-        if (!coll::parse_allreduce_kind(a)) bad(arg, a, "native, ring, hierarchical or auto");
+        if (!coll::parse_allreduce_kind(a)) bad(arg, a, "native, ring, hierarchical, shm or auto");
       }
     } else if (arg == "--chunks") {
       o.chunks.clear();

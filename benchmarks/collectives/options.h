@@ -26,7 +26,7 @@ struct Options {
 
   // ringtail rows: backends x algorithms, optional segment sweep.
   std::vector<std::string> backends{"mpi"};
-  std::vector<std::string> algorithms{"native", "ring", "hierarchical", "auto"};
+  std::vector<std::string> algorithms{"native", "ring", "hierarchical", "shm", "auto"};
   std::vector<std::size_t> segments;  // empty: the default segment
   std::vector<std::size_t> chunks;    // hierarchical pipeline chunks; empty: the default
   coll::PhaseMethod local_method = coll::PhaseMethod::ring;

@@ -99,8 +99,11 @@ void add_ringtail_contenders(Collective op, Environment& env, Contenders& out) {
       // On one host hierarchical is the ring inside the host; the row would
       // repeat "ring".
       if (kind == coll::AllreduceKind::hierarchical && !several_hosts) continue;
+      // The shared-memory allreduce spans one machine; it has no allgather.
+      if (kind == coll::AllreduceKind::shm && (several_hosts || op != Collective::allreduce)) continue;
       const bool segmented = kind == coll::AllreduceKind::ring ||
-                             kind == coll::AllreduceKind::hierarchical;
+                             kind == coll::AllreduceKind::hierarchical ||
+                             kind == coll::AllreduceKind::shm;
       // Only the hierarchical allreduce runs in pipeline chunks.
       const bool chunked = kind == coll::AllreduceKind::hierarchical && op == Collective::allreduce;
       const std::vector<std::size_t> chunks = chunked && !o.chunks.empty() ? o.chunks : std::vector<std::size_t>{0};

@@ -2,7 +2,7 @@
 """The workshop's comparison of two distributed training stacks, on this machine.
 
 Runs `ringtail-bench train` under ringtail-run with each allreduce algorithm
-(native, ring, hierarchical), with tensor fusion off, with fp16 gradient
+(native, ring, shm, hierarchical), with tensor fusion off, with fp16 gradient
 compression, and on one rank; and the PyTorch peer
 (benchmarks/peers/ddp_train.py) with DDP and as one plain process. Every
 configuration runs once per round, rounds interleaved, so a noisy neighbour
@@ -45,6 +45,7 @@ def configurations(np_):
     return {
         "ringtail native": ("ringtail", np_, {"RINGTAIL_ALLREDUCE": "native"}, []),
         "ringtail ring": ("ringtail", np_, {"RINGTAIL_ALLREDUCE": "ring"}, []),
+        "ringtail shm": ("ringtail", np_, {"RINGTAIL_ALLREDUCE": "shm"}, []),
         "ringtail hierarchical": ("ringtail", np_, {"RINGTAIL_ALLREDUCE": "hierarchical"}, []),
         "ringtail native no-fusion": ("ringtail", np_, {"RINGTAIL_ALLREDUCE": "native",
                                                           "RINGTAIL_FUSION_THRESHOLD": "0"}, []),

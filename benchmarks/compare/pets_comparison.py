@@ -3,7 +3,7 @@
 
 Trains the same classifier on the same Oxford-IIIT Pet folder with
 `ringtail-run -np N -- ringtail-pets train` under each ringtail configuration
-(allreduce algorithm native, ring, hierarchical; tensor fusion off; fp16
+(allreduce algorithm native, ring, shm, hierarchical; tensor fusion off; fp16
 gradient compression) and with the PyTorch DDP peer
 (benchmarks/peers/ddp_pets.py), all with the same recipe. Every configuration
 runs once per round, rounds interleaved, so a noisy neighbour hurts all alike.
@@ -45,6 +45,7 @@ def configurations():
     return {
         "ringtail native": ("ringtail", {"RINGTAIL_ALLREDUCE": "native"}, []),
         "ringtail ring": ("ringtail", {"RINGTAIL_ALLREDUCE": "ring"}, []),
+        "ringtail shm": ("ringtail", {"RINGTAIL_ALLREDUCE": "shm"}, []),
         "ringtail hierarchical": ("ringtail", {"RINGTAIL_ALLREDUCE": "hierarchical"}, []),
         "ringtail native no-fusion": ("ringtail", {"RINGTAIL_ALLREDUCE": "native",
                                                    "RINGTAIL_FUSION_THRESHOLD": "0"}, []),

@@ -61,6 +61,7 @@ std::string_view to_string(AllreduceKind kind) {
     case AllreduceKind::ring: return "ring";
     case AllreduceKind::hierarchical: return "hierarchical";
     case AllreduceKind::automatic: return "auto";
+    case AllreduceKind::shm: return "shm";
   }
   return "?";
 }
@@ -81,7 +82,7 @@ std::string_view to_string(PhaseMethod method) {
 
 std::optional<AllreduceKind> parse_allreduce_kind(std::string_view name) {
   for (AllreduceKind k : {AllreduceKind::native, AllreduceKind::ring, AllreduceKind::hierarchical,
-                          AllreduceKind::automatic}) {
+                          AllreduceKind::automatic, AllreduceKind::shm}) {
     if (name == to_string(k)) return k;
   }
   return std::nullopt;

@@ -5,6 +5,7 @@
 #include <numeric>
 
 #include "implementations.h"
+#include "ringtail/collectives/error.h"
 #include "ringtail/collectives/algorithms/selection.h"
 
 namespace ringtail::coll::detail {
@@ -24,7 +25,9 @@ class AutomaticAllreduce final : public AllreduceAlgorithm {
     AllreduceKind kind = choose_allreduce(count * size_of(type), world_.size(),
                                           hosts_ ? &hosts_->topology() : nullptr);
     // Ringtail's rings reduce on the CPU; device buffers stay with the backend.
-    if (!host_memory_ && kind == AllreduceKind::ring) kind = AllreduceKind::native;
+    if (!host_memory_ && (kind == AllreduceKind::ring || kind == AllreduceKind::shm)) {
+      kind = AllreduceKind::native;
+    }
     pick(kind).run(send, recv, count, type, op);
   }
 
@@ -35,6 +38,16 @@ class AutomaticAllreduce final : public AllreduceAlgorithm {
       switch (kind) {
         case AllreduceKind::ring: slot = make_ring_allreduce(world_, options_); break;
         case AllreduceKind::hierarchical: slot = make_hierarchical_allreduce(hosts_, options_); break;
+        case AllreduceKind::shm:
+          try {
+            slot = make_shm_allreduce(world_, options_);
+          } catch (const Error& e) {
+            // Every rank agreed that the segment could not be made (a full
+            // /dev/shm, say): all of them use the backend's allreduce instead.
+            if (e.kind() != ErrorKind::unsupported) throw;
+            slot = make_native_allreduce(world_);
+          }
+          break;
         default: slot = make_native_allreduce(world_); break;
       }
     }
@@ -45,7 +58,7 @@ class AutomaticAllreduce final : public AllreduceAlgorithm {
   std::shared_ptr<HostLayout> hosts_;
   AlgorithmOptions options_;
   bool host_memory_;
-  std::unique_ptr<AllreduceAlgorithm> built_[3];
+  std::unique_ptr<AllreduceAlgorithm> built_[5];
 };
 
 class AutomaticAllgather final : public AllgatherAlgorithm {

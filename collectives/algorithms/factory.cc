@@ -33,6 +33,13 @@ std::unique_ptr<AllreduceAlgorithm> make_allreduce(AllreduceKind kind, Communica
     case AllreduceKind::ring: return detail::make_ring_allreduce(world, options);
     case AllreduceKind::hierarchical: return detail::make_hierarchical_allreduce(std::move(hosts), options);
     case AllreduceKind::automatic: return detail::make_automatic_allreduce(world, std::move(hosts), options);
+    case AllreduceKind::shm:
+      if (hosts && hosts->num_hosts() > 1) {
+        throw Error(ErrorKind::invalid_argument,
+                    "make_allreduce: the shared-memory allreduce runs on one host, but the layout has " +
+                        std::to_string(hosts->num_hosts()) + " hosts");
+      }
+      return detail::make_shm_allreduce(world, options);
   }
   throw Error(ErrorKind::invalid_argument, "make_allreduce: unknown algorithm kind");
 }

@@ -12,6 +12,8 @@ namespace ringtail::coll::detail {
 std::unique_ptr<AllreduceAlgorithm> make_native_allreduce(Communicator& world);
 std::unique_ptr<AllreduceAlgorithm> make_ring_allreduce(Communicator& world,
                                                         const AlgorithmOptions& options);
+std::unique_ptr<AllreduceAlgorithm> make_shm_allreduce(Communicator& world,
+                                                       const AlgorithmOptions& options);
 std::unique_ptr<AllreduceAlgorithm> make_hierarchical_allreduce(std::shared_ptr<HostLayout> hosts,
                                                                 const AlgorithmOptions& options);
 std::unique_ptr<AllreduceAlgorithm> make_automatic_allreduce(Communicator& world,

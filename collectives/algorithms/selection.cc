@@ -27,6 +27,9 @@ AllreduceKind choose_allreduce(std::size_t bytes, int world_size, const Topology
     return bytes >= thresholds.hierarchical_min_bytes ? AllreduceKind::hierarchical
                                                       : AllreduceKind::native;
   }
+  if (topology != nullptr && topology->num_hosts() == 1 && bytes >= thresholds.shm_min_bytes) {
+    return AllreduceKind::shm;
+  }
   return bytes >= thresholds.ring_min_bytes ? AllreduceKind::ring : AllreduceKind::native;
 }
 

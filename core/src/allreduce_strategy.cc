@@ -2,6 +2,8 @@
 
 #include "ringtail/collectives/algorithms/allreduce.h"
 #include "ringtail/collectives/error.h"
+#include "ringtail/collectives/log.h"
+#include "ringtail/collectives/topology.h"
 
 namespace ringtail::core::detail {
 namespace {
@@ -11,6 +13,7 @@ class NativeAllreduce final : public AllreduceStrategy {
  public:
   explicit NativeAllreduce(coll::Communicator& comm) : comm_(comm) {}
   const std::string& name() const override { return name_; }
+  AllreduceAlgorithm algorithm() const override { return AllreduceAlgorithm::native; }
   void run(void* buffer, std::size_t count, coll::DataType type, coll::ReduceOp op) override {
     comm_.allreduce(buffer, count, type, op);
   }
@@ -23,30 +26,52 @@ class NativeAllreduce final : public AllreduceStrategy {
 // ringtail's own ring or hierarchical allreduce (collectives/algorithms).
 class AlgorithmAllreduce final : public AllreduceStrategy {
  public:
-  explicit AlgorithmAllreduce(std::unique_ptr<coll::AllreduceAlgorithm> algorithm)
-      : algorithm_(std::move(algorithm)), name_(algorithm_->name()) {}
+  AlgorithmAllreduce(AllreduceAlgorithm kind, std::unique_ptr<coll::AllreduceAlgorithm> algorithm)
+      : kind_(kind), algorithm_(std::move(algorithm)), name_(algorithm_->name()) {}
   const std::string& name() const override { return name_; }
+  AllreduceAlgorithm algorithm() const override { return kind_; }
   void run(void* buffer, std::size_t count, coll::DataType type, coll::ReduceOp op) override {
     algorithm_->run(buffer, count, type, op);
   }
 
  private:
+  AllreduceAlgorithm kind_;
   std::unique_ptr<coll::AllreduceAlgorithm> algorithm_;
   const std::string name_;
 };
+
+// `auto`: on one host the shared-memory allreduce beats the backends at every
+// size and, beside backward, left the training step as fast or faster than
+// Open MPI's allreduce (docs/performance.md); anywhere else the backend's
+// own, which left less communication wait in training than the size-based
+// ring (docs/architecture.md).
+std::unique_ptr<AllreduceStrategy> make_automatic(const Config& config, coll::Communicator& comm) {
+  if (comm.memory() == coll::MemoryKind::host && comm.size() > 1 &&
+      coll::discover_topology(comm, config.world.hostname).num_hosts() == 1) {
+    Config shm = config;
+    shm.allreduce = AllreduceAlgorithm::shm;
+    try {
+      return make_allreduce_strategy(shm, comm);
+    } catch (const Error& e) {
+      // Every rank agreed on the failure (SharedSegment::create), so every
+      // rank falls back together.
+      if (e.kind() != ErrorKind::unsupported) throw;
+      log::warning("RINGTAIL_ALLREDUCE=auto: using the backend's allreduce: ", e.what());
+    }
+  }
+  return std::make_unique<NativeAllreduce>(comm);
+}
 
 }  // namespace
 
 std::unique_ptr<AllreduceStrategy> make_allreduce_strategy(const Config& config,
                                                              coll::Communicator& comm) {
   switch (config.allreduce) {
-    // `auto` is the backend's allreduce: beside backward it left less
-    // communication wait than the size-based ring (docs/architecture.md).
-    case AllreduceAlgorithm::native:
-    case AllreduceAlgorithm::automatic:
-      return std::make_unique<NativeAllreduce>(comm);
+    case AllreduceAlgorithm::native: return std::make_unique<NativeAllreduce>(comm);
+    case AllreduceAlgorithm::automatic: return make_automatic(config, comm);
     case AllreduceAlgorithm::ring:
-    case AllreduceAlgorithm::hierarchical: {
+    case AllreduceAlgorithm::hierarchical:
+    case AllreduceAlgorithm::shm: {
       if (comm.memory() != coll::MemoryKind::host) {
         throw Error(ErrorKind::unsupported,
                     std::string("RINGTAIL_ALLREDUCE=") + to_string(config.allreduce) +
@@ -55,12 +80,18 @@ std::unique_ptr<AllreduceStrategy> make_allreduce_strategy(const Config& config,
       }
       coll::AlgorithmOptions options;
       options.segment_bytes = config.ring_segment_bytes;
-      const bool ring = config.allreduce == AllreduceAlgorithm::ring;
-      // Building the host layout is collective over `comm`, as is this call.
-      auto hosts = ring ? nullptr : coll::HostLayout::create(comm, config.world.hostname);
-      return std::make_unique<AlgorithmAllreduce>(coll::make_allreduce(
-          ring ? coll::AllreduceKind::ring : coll::AllreduceKind::hierarchical, comm,
-          std::move(hosts), options));
+      options.peer_timeout = config.world.timeout;
+      // Building the host layout is collective over `comm`, as is this call;
+      // shm checks with it that every rank shares this host.
+      const coll::AllreduceKind kind =
+          config.allreduce == AllreduceAlgorithm::ring  ? coll::AllreduceKind::ring
+          : config.allreduce == AllreduceAlgorithm::shm ? coll::AllreduceKind::shm
+                                                        : coll::AllreduceKind::hierarchical;
+      auto hosts = kind == coll::AllreduceKind::ring
+                       ? nullptr
+                       : coll::HostLayout::create(comm, config.world.hostname);
+      return std::make_unique<AlgorithmAllreduce>(
+          config.allreduce, coll::make_allreduce(kind, comm, std::move(hosts), options));
     }
   }
   throw Error(ErrorKind::invalid_argument, "unknown RINGTAIL_ALLREDUCE value");

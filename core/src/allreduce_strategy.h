@@ -18,13 +18,17 @@ class AllreduceStrategy {
   virtual ~AllreduceStrategy() = default;
   // "native", "ring", ...: the timeline names the collective <backend>.<name>.allreduce.
   virtual const std::string& name() const = 0;
+  // The algorithm that runs (never `automatic`: that resolves when built).
+  virtual AllreduceAlgorithm algorithm() const = 0;
   // In place on `buffer`, which holds `count` elements on every rank. `op` is
   // never average (the executor divides itself, by the ranks that took part).
   virtual void run(void* buffer, std::size_t count, coll::DataType type, coll::ReduceOp op) = 0;
 };
 
 // The algorithm RINGTAIL_ALLREDUCE asks for, over `comm` (which must outlive
-// it). Error(unsupported) for an algorithm this build does not have yet.
+// it). `auto` resolves here: the shared-memory allreduce when every rank of
+// `comm` is on this host and holds host memory (and the segment can be made),
+// the backend's own otherwise. Collective over `comm`.
 std::unique_ptr<AllreduceStrategy> make_allreduce_strategy(const Config& config,
                                                              coll::Communicator& comm);
 

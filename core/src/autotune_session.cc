@@ -6,13 +6,11 @@
 
 namespace ringtail::core::detail {
 
-AllreduceAlgorithm resolved(AllreduceAlgorithm a) {
-  return a == AllreduceAlgorithm::automatic ? AllreduceAlgorithm::native : a;
-}
-
-std::vector<AllreduceAlgorithm> tunable_algorithms(const Config& config, coll::Communicator& world) {
+std::vector<AllreduceAlgorithm> tunable_algorithms(const Config& config, coll::Communicator& world,
+                                                   AllreduceAlgorithm running) {
   if (config.allreduce != AllreduceAlgorithm::automatic) return {config.allreduce};
-  std::vector<AllreduceAlgorithm> out{AllreduceAlgorithm::native};
+  std::vector<AllreduceAlgorithm> out{running};
+  if (running != AllreduceAlgorithm::native) out.push_back(AllreduceAlgorithm::native);
   if (world.memory() != coll::MemoryKind::host || world.size() < 2) return out;
   out.push_back(AllreduceAlgorithm::ring);
   if (coll::discover_topology(world, config.world.hostname).num_hosts() > 1) {

@@ -60,13 +60,12 @@ class AutotuneSession {
 };
 
 // The algorithms the autotuner may try over `world`: the configured one when
-// RINGTAIL_ALLREDUCE names one; with `auto`, native and ring, and hierarchical
-// when the ranks span several hosts (ring and hierarchical need host memory
-// and more than one rank). Collective over `world` when it has to find the
-// hosts.
-std::vector<AllreduceAlgorithm> tunable_algorithms(const Config& config, coll::Communicator& world);
-
-// The algorithm that runs for `a` (`auto` runs the backend's own).
-AllreduceAlgorithm resolved(AllreduceAlgorithm a);
+// RINGTAIL_ALLREDUCE names one; with `auto`, what `auto` resolved to
+// (`running`: shm on one host, else native), native and ring, and
+// hierarchical when the ranks span several hosts (ring and hierarchical need
+// host memory and more than one rank). Collective over `world` when it has to
+// find the hosts.
+std::vector<AllreduceAlgorithm> tunable_algorithms(const Config& config, coll::Communicator& world,
+                                                   AllreduceAlgorithm running);
 
 }  // namespace ringtail::core::detail

@@ -131,13 +131,14 @@ const std::map<std::string, Variable>& variables() {
        {"end the job when a tensor waits this long (0: off)",
         [](Config& c, auto& n, auto& v) { c.stall_shutdown_seconds = parse_seconds(n, v); }}},
       {"RINGTAIL_ALLREDUCE",
-       {"allreduce algorithm: native, ring, hierarchical or auto",
+       {"allreduce algorithm: native, ring, hierarchical, shm or auto",
         [](Config& c, auto& n, auto& v) {
           if (v == "native") c.allreduce = AllreduceAlgorithm::native;
           else if (v == "ring") c.allreduce = AllreduceAlgorithm::ring;
           else if (v == "hierarchical") c.allreduce = AllreduceAlgorithm::hierarchical;
+          else if (v == "shm") c.allreduce = AllreduceAlgorithm::shm;
           else if (v == "auto") c.allreduce = AllreduceAlgorithm::automatic;
-          else bad(n, v, "native, ring, hierarchical or auto");
+          else bad(n, v, "native, ring, hierarchical, shm or auto");
         }}},
       {"RINGTAIL_ALLGATHER",
        {"allgather algorithm: flat, hierarchical or auto",
@@ -181,6 +182,7 @@ const char* to_string(AllreduceAlgorithm a) {
     case AllreduceAlgorithm::ring: return "ring";
     case AllreduceAlgorithm::hierarchical: return "hierarchical";
     case AllreduceAlgorithm::automatic: return "auto";
+    case AllreduceAlgorithm::shm: return "shm";
   }
   return "?";
 }

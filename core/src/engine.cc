@@ -26,7 +26,7 @@ Engine::Engine(const Config& config, std::unique_ptr<coll::Communicator> world)
       origin_(Clock::now()),
       schedule_(config.cycle_time, config.heartbeat_max),
       fusion_threshold_(config.fusion_threshold_bytes),
-      global_allreduce_(resolved(config.allreduce)) {
+      global_allreduce_(config.allreduce) {
   log::set_level(config_.log_level);
   log::set_rank(rank_);
 
@@ -47,11 +47,12 @@ Engine::Engine(const Config& config, std::unique_ptr<coll::Communicator> world)
     failure = std::current_exception();
   }
   check_agreement(*world, failure);
+  global_allreduce_ = allreduce->algorithm();
   if (config_.autotune) {
     // Collective (the algorithms may need the hosts); autotune agrees by now.
     const TuningCandidate start{fusion_threshold_, config_.cycle_time, global_allreduce_};
     autotune_ = std::make_unique<AutotuneSession>(
-        Autotuner(tuning_grid(start, tunable_algorithms(config_, *world)), start),
+        Autotuner(tuning_grid(start, tunable_algorithms(config_, *world, global_allreduce_)), start),
         StepMeter(AutotuneSession::kWarmupSteps, AutotuneSession::kStepsPerSample),
         std::move(autotune_log));
   }

@@ -58,7 +58,7 @@ EnvList framework_environment(const FrameworkFlags& f, Mode mode, const Layout& 
     if (mode == Mode::gloo && backend == "nccl") env.emplace_back("RINGTAIL_NCCL_BOOTSTRAP", "gloo");
   }
   if (f.allreduce) {
-    one_of("--allreduce", *f.allreduce, {"ring", "hierarchical", "native", "auto"});
+    one_of("--allreduce", *f.allreduce, {"ring", "hierarchical", "shm", "native", "auto"});
     env.emplace_back("RINGTAIL_ALLREDUCE", *f.allreduce);
   } else if (layout.hierarchical_allreduce) {
     env.emplace_back("RINGTAIL_ALLREDUCE", "hierarchical");

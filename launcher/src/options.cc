@@ -42,7 +42,7 @@ po::options_description describe_options() {
   po::options_description framework("Framework (each becomes a RINGTAIL_* variable of every rank)");
   framework.add_options()
       ("backend", po::value<std::string>()->value_name("NAME"), "collectives backend: mpi, gloo or nccl")
-      ("allreduce", po::value<std::string>()->value_name("ALGO"), "ring, hierarchical, native or auto")
+      ("allreduce", po::value<std::string>()->value_name("ALGO"), "ring, hierarchical, shm, native or auto")
       ("fusion-threshold-mb", po::value<double>()->value_name("MB"), "tensor fusion buffer in MiB (0: off)")
       ("cycle-time-ms", po::value<double>()->value_name("MS"), "how long the engine batches requests")
       ("cache-capacity", po::value<long long>()->value_name("N"), "response cache entries (0: automatic)")

@@ -1,12 +1,16 @@
 // Multi-rank tests of ringtail's own algorithms (algorithms.<backend>.np<N>):
-// ring, hierarchical and auto allreduce and allgather against float64 (or exact
+// ring, hierarchical, shared-memory and auto allreduce and allgather against float64 (or exact
 // integer) references, for every dtype and op, for counts of 0, 1, fewer than
 // the ranks, odd, and many segments (a tiny segment size forces the pipelined
 // path), in and out of place, on fake host layouts including uneven hosts.
 
 #include <gtest/gtest.h>
 
+#include <dirent.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <numeric>
@@ -93,30 +97,121 @@ std::string param_name(const ::testing::TestParamInfo<DataType>& info) {
   return std::string(to_string(info.param));
 }
 
+// 64-byte segments (the ring's segment, shm's areas) make 1023 elements many
+// pipelined steps, on every count and op; then default segments on a 9 MiB
+// message: several segments or chunks per rank on up to 4 ranks.
+void exercise_segmented(AllreduceKind kind, Communicator& world, DataType type,
+                        const std::vector<ReduceOp>& large_ops) {
+  AlgorithmOptions tiny;
+  tiny.segment_bytes = kTinySegment;
+  auto small = coll::make_allreduce(kind, world, nullptr, tiny);
+  exercise_allreduce(*small, world, type, " (64-byte segments)");
+
+  auto defaults = coll::make_allreduce(kind, world);
+  const std::size_t count = (std::size_t{9} << 20) / size_of(type) + 7;
+  for (ReduceOp op : large_ops) {
+    std::vector<char> send = filled(world.rank(), count, type, op);
+    std::vector<char> recv(send.size());
+    defaults->run(send.data(), recv.data(), count, type, op);
+    check_reduced(recv.data(), count, type, op, world.size(),
+                  describe(*defaults, type, op, count, false, " (default segments)"));
+  }
+}
+
 class RingAllreduceTest : public ::testing::TestWithParam<DataType> {};
 
 TEST_P(RingAllreduceTest, MatchesReferenceForEveryOpAndCount) {
   const DataType type = GetParam();
   run_on_ranks([type](Communicator& world) {
-    AlgorithmOptions tiny;
-    tiny.segment_bytes = kTinySegment;
-    auto ring = coll::make_allreduce(AllreduceKind::ring, world, nullptr, tiny);
-    exercise_allreduce(*ring, world, type, " (64-byte segments)");
-
-    // Default segments with a message several segments long per rank.
-    auto ring_default = coll::make_allreduce(AllreduceKind::ring, world);
-    // Two or more default (1 MiB) segments per block on up to 4 ranks.
-    const std::size_t count = (std::size_t{9} << 20) / size_of(type) + 7;
-    std::vector<char> send = filled(world.rank(), count, type, ReduceOp::sum);
-    std::vector<char> recv(send.size());
-    ring_default->run(send.data(), recv.data(), count, type, ReduceOp::sum);
-    check_reduced(recv.data(), count, type, ReduceOp::sum, world.size(),
-                  describe(*ring_default, type, ReduceOp::sum, count, false, " (default segments)"));
+    exercise_segmented(AllreduceKind::ring, world, type, {ReduceOp::sum});
   });
 }
 
 INSTANTIATE_TEST_SUITE_P(Dtypes, RingAllreduceTest, ::testing::ValuesIn(coll::kAllDataTypes),
                          param_name);
+
+class ShmAllreduceTest : public ::testing::TestWithParam<DataType> {};
+
+TEST_P(ShmAllreduceTest, MatchesReferenceForEveryOpAndCount) {
+  const DataType type = GetParam();
+  run_on_ranks([type](Communicator& world) {
+    // A chunk is n areas, so the 9 MiB message is many chunks with a ragged
+    // last one; average divides inside shm, so it runs large too.
+    exercise_segmented(AllreduceKind::shm, world, type, {ReduceOp::sum, ReduceOp::average});
+  });
+}
+
+INSTANTIATE_TEST_SUITE_P(Dtypes, ShmAllreduceTest, ::testing::ValuesIn(coll::kAllDataTypes),
+                         param_name);
+
+// Names in /dev/shm that a segment made by this process would carry.
+std::size_t segments_named_for_this_process() {
+  const std::string prefix = "ringtail-" + std::to_string(getpid()) + "-";
+  std::size_t found = 0;
+  if (DIR* dir = opendir("/dev/shm")) {
+    while (const dirent* entry = readdir(dir)) found += std::string(entry->d_name).rfind(prefix, 0) == 0;
+    closedir(dir);
+  }
+  return found;
+}
+
+TEST(ShmAllreduceErrorsTest, DisagreementAndAMissingRankFailWithNamedErrors) {
+  run_on_ranks([](Communicator& world) {
+    auto shm = coll::make_allreduce(AllreduceKind::shm, world);
+    // Rank 0 makes the segment under a name with its pid; the name is gone once
+    // every rank has mapped it, so nothing outlives the processes.
+    if (world.rank() == 0) {
+      EXPECT_EQ(segments_named_for_this_process(), 0u);
+    }
+    if (world.size() < 2) GTEST_SKIP() << "needs two ranks";
+
+    // Ranks that disagree on the count all fail, and the object stays usable.
+    std::vector<float> data(64, 1.0f);
+    const std::size_t count = world.rank() == 0 ? 10 : 11;
+    try {
+      shm->run(data.data(), count, DataType::f32, ReduceOp::sum);
+      ADD_FAILURE() << "different counts were accepted";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::mismatch) << e.what();
+      EXPECT_NE(std::string(e.what()).find("10 x f32"), std::string::npos) << e.what();
+    }
+    std::vector<char> again = filled(world.rank(), 1000, DataType::f32, ReduceOp::sum);
+    shm->run(again.data(), 1000, DataType::f32, ReduceOp::sum);
+    check_reduced(again.data(), 1000, DataType::f32, ReduceOp::sum, world.size(), "shm after a mismatch");
+
+    // A rank that never comes: the others fail with a timeout naming it, and the
+    // object refuses further use instead of mixing steps.
+    AlgorithmOptions short_wait;
+    short_wait.peer_timeout = std::chrono::milliseconds(300);
+    auto impatient = coll::make_allreduce(AllreduceKind::shm, world, nullptr, short_wait);
+    if (world.rank() != 0) {
+      try {
+        impatient->run(again.data(), 1000, DataType::f32, ReduceOp::sum);
+        ADD_FAILURE() << "an allreduce without rank 0 completed";
+      } catch (const Error& e) {
+        EXPECT_EQ(e.kind(), ErrorKind::timeout) << e.what();
+        EXPECT_NE(std::string(e.what()).find("rank 0 did not arrive"), std::string::npos) << e.what();
+      }
+      try {
+        impatient->run(again.data(), 1000, DataType::f32, ReduceOp::sum);
+        ADD_FAILURE() << "a timed-out shm allreduce ran again";
+      } catch (const Error& e) {
+        EXPECT_EQ(e.kind(), ErrorKind::peer_lost) << e.what();
+      }
+    }
+    world.barrier();
+
+    // A layout with several hosts is refused up front.
+    auto two_hosts = HostLayout::create(world, world.rank() == 0 ? "host-a" : "host-b");
+    try {
+      coll::make_allreduce(AllreduceKind::shm, world, two_hosts);
+      ADD_FAILURE() << "shm across two hosts was accepted";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::invalid_argument) << e.what();
+      EXPECT_NE(std::string(e.what()).find("one host"), std::string::npos) << e.what();
+    }
+  });
+}
 
 class HierarchicalAllreduceTest : public ::testing::TestWithParam<DataType> {};
 

@@ -43,14 +43,30 @@ Topology topology_of(std::vector<int> ranks_per_host) {
 
 TEST(Selection, FlatWorldUsesNativeForSmallAndRingForLarge) {
   const auto& th = default_thresholds();
-  const Topology one_host = topology_of({4});
-  EXPECT_EQ(choose_allreduce(th.ring_min_bytes - 1, 4, &one_host), AllreduceKind::native);
-  EXPECT_EQ(choose_allreduce(th.ring_min_bytes, 4, &one_host), AllreduceKind::ring);
+  // Without a topology nobody knows the ranks share a machine: no shm.
+  EXPECT_EQ(choose_allreduce(th.ring_min_bytes - 1, 4, nullptr), AllreduceKind::native);
+  EXPECT_EQ(choose_allreduce(th.ring_min_bytes, 4, nullptr), AllreduceKind::ring);
   EXPECT_EQ(choose_allreduce(64 << 20, 4, nullptr), AllreduceKind::ring);
   EXPECT_EQ(choose_allreduce(64 << 20, 1, nullptr), AllreduceKind::native);
   // One rank per host is a flat ring too: nothing to gain inside hosts.
   const Topology singles = topology_of({1, 1, 1});
   EXPECT_EQ(choose_allreduce(64 << 20, 3, &singles), AllreduceKind::ring);
+}
+
+TEST(Selection, OneKnownHostUsesSharedMemory) {
+  const auto& th = default_thresholds();
+  const Topology one_host = topology_of({4});
+  EXPECT_EQ(choose_allreduce(th.shm_min_bytes, 4, &one_host), AllreduceKind::shm);
+  EXPECT_EQ(choose_allreduce(64 << 20, 4, &one_host), AllreduceKind::shm);
+  if (th.shm_min_bytes > 0) {
+    EXPECT_EQ(choose_allreduce(th.shm_min_bytes - 1, 4, &one_host), AllreduceKind::native);
+  }
+  EXPECT_EQ(choose_allreduce(64 << 20, 1, &one_host), AllreduceKind::native);
+  // One rank per host, or several hosts: never shm.
+  const Topology singles = topology_of({1, 1});
+  EXPECT_NE(choose_allreduce(64 << 20, 2, &singles), AllreduceKind::shm);
+  const Topology two_hosts = topology_of({2, 2});
+  EXPECT_NE(choose_allreduce(64 << 20, 4, &two_hosts), AllreduceKind::shm);
 }
 
 TEST(Selection, SeveralHostsWithLocalRanksGoHierarchicalForLargeMessages) {

@@ -66,7 +66,7 @@ TEST(Config, RankAndSizeComeFromOpenMpiUnlessSet) {
 
 TEST(Config, BadValuesNameTheVariableAndTheExpectation) {
   EXPECT_NE(error_of({{"RINGTAIL_FUSION_THRESHOLD", "64MB"}}).find("RINGTAIL_FUSION_THRESHOLD='64MB'"), std::string::npos);
-  EXPECT_NE(error_of({{"RINGTAIL_ALLREDUCE", "tree"}}).find("native, ring, hierarchical or auto"), std::string::npos);
+  EXPECT_NE(error_of({{"RINGTAIL_ALLREDUCE", "tree"}}).find("native, ring, hierarchical, shm or auto"), std::string::npos);
   EXPECT_NE(error_of({{"RINGTAIL_CYCLE_TIME_MS", "-1"}}).find("non-negative"), std::string::npos);
   EXPECT_NE(error_of({{"RINGTAIL_TIMEOUT_SECONDS", "0"}}).find("positive"), std::string::npos);
   EXPECT_NE(error_of({{"RINGTAIL_LOG_LEVEL", "loud"}}).find("RINGTAIL_LOG_LEVEL"), std::string::npos);

@@ -12,6 +12,15 @@
 namespace ringtail::test {
 namespace {
 
+// Tensor t is summed when t is odd and averaged when even (integer averages
+// truncate toward zero); the float64 reference of its element i.
+double expected_sum_or_average(int n, std::size_t t, std::size_t i, DataType type) {
+  double sum = 0;
+  for (int r = 0; r < n; ++r) sum += element_value(r, t, i);
+  if (t % 2) return sum;
+  return type == DataType::i32 ? std::trunc(sum / n) : sum / n;
+}
+
 TEST(EngineOps, TwoHundredTensorsInDifferentOrdersPerRank) {
   run_on_ranks([](coll::Communicator& world) {
     auto rt = make_runtime(world);
@@ -40,12 +49,7 @@ TEST(EngineOps, TwoHundredTensorsInDifferentOrdersPerRank) {
       for (std::size_t t = 0; t < kTensors; ++t) {
         handles[t].wait(kWait);
         wrong += count_wrong(buffers[t], [&](std::size_t i) {
-          double sum = 0;
-          for (int r = 0; r < n; ++r) sum += element_value(r, t, i);
-          if (t % 2) return sum;
-          const double avg = sum / n;
-          // Integer averages truncate toward zero.
-          return types[t % 5] == DataType::i32 ? std::trunc(avg) : avg;
+          return expected_sum_or_average(n, t, i, types[t % 5]);
         }, "tensor." + std::to_string(t));
       }
       EXPECT_EQ(wrong, 0u) << "pass " << pass;
@@ -55,6 +59,41 @@ TEST(EngineOps, TwoHundredTensorsInDifferentOrdersPerRank) {
     EXPECT_EQ(c.errors, 0u);
     EXPECT_EQ(c.cache_misses, kTensors);
     EXPECT_EQ(c.cache_hits, kTensors);
+  });
+}
+
+// The engine's fusion buffer through each of ringtail's own algorithms
+// (RINGTAIL_ALLREDUCE): fused and unfused tensors of several dtypes.
+TEST(EngineOps, EveryAllreduceAlgorithmReducesFusedTensors) {
+  run_on_ranks([](coll::Communicator& world) {
+    const int n = world.size();
+    for (core::AllreduceAlgorithm algorithm :
+         {core::AllreduceAlgorithm::ring, core::AllreduceAlgorithm::hierarchical,
+          core::AllreduceAlgorithm::shm}) {
+      core::Config config = test_config();
+      config.allreduce = algorithm;
+      auto rt = make_runtime(world, config);
+      const DataType types[] = {DataType::f32, DataType::f64, DataType::i32, DataType::bf16};
+      constexpr std::size_t kTensors = 40;
+      std::vector<Buffer> buffers;
+      buffers.reserve(kTensors);
+      std::vector<Handle> handles(kTensors);
+      for (std::size_t t = 0; t < kTensors; ++t) {
+        // One large tensor per dtype runs past the default 1 MiB segment.
+        buffers.emplace_back(types[t % 4], t < 4 ? 300001 : 1 + (t * 53) % 700);
+        for (std::size_t i = 0; i < buffers[t].count(); ++i) buffers[t].set(i, element_value(world.rank(), t, i));
+        handles[t] = rt->allreduce("t." + std::to_string(t), buffers[t].view(),
+                                   t % 2 ? ReduceOp::sum : ReduceOp::average);
+      }
+      std::size_t wrong = 0;
+      for (std::size_t t = 0; t < kTensors; ++t) {
+        handles[t].wait(kWait);
+        wrong += count_wrong(buffers[t], [&](std::size_t i) {
+          return expected_sum_or_average(n, t, i, types[t % 4]);
+        }, std::string(core::to_string(algorithm)) + " t." + std::to_string(t));
+      }
+      EXPECT_EQ(wrong, 0u) << core::to_string(algorithm);
+    }
   });
 }
 

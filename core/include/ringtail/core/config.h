@@ -14,7 +14,7 @@
 
 namespace ringtail::core {
 
-enum class AllreduceAlgorithm { native, ring, hierarchical, automatic };
+enum class AllreduceAlgorithm { native, ring, hierarchical, automatic, shm };
 enum class AllgatherAlgorithm { flat, hierarchical, automatic };
 
 const char* to_string(AllreduceAlgorithm a);

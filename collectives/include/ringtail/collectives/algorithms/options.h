@@ -4,6 +4,7 @@
 // allgather.h), the engine (core::Config maps RINGTAIL_ALLREDUCE /
 // RINGTAIL_ALLGATHER / RINGTAIL_RING_SEGMENT_BYTES onto these) and ringtail-bench.
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -16,6 +17,7 @@ enum class AllreduceKind : std::uint8_t {
   ring,          // ringtail's ring: reduce-scatter + allgather over sendrecv
   hierarchical,  // inside hosts, then across hosts, then inside hosts again
   automatic,     // one of the above per call, by size and topology (selection.h)
+  shm,           // ranks of one machine through a shared-memory segment
 };
 
 enum class AllgatherKind : std::uint8_t {
@@ -45,6 +47,12 @@ std::optional<PhaseMethod> parse_phase_method(std::string_view name);
 // segment sweep).
 inline constexpr std::size_t kDefaultSegmentBytes = std::size_t{1} << 20;
 
+// The shared-memory allreduce's area: what one rank hands another per step.
+// Its segment holds n^2 areas, touched over and over while large buffers
+// stream through, so it stays small enough to live in the cache
+// (docs/performance.md, the shm segment sweep).
+inline constexpr std::size_t kDefaultShmAreaBytes = std::size_t{256} << 10;
+
 // The hierarchical allreduce's pipeline chunk: the cross-host phase of one
 // chunk runs while the host reduces the next and gathers the previous. Large
 // enough that each chunk's collectives are bandwidth-bound, small enough that
@@ -54,15 +62,23 @@ inline constexpr std::size_t kDefaultPipelineChunkBytes = std::size_t{4} << 20;
 inline constexpr std::size_t kMaxPipelineChunks = 64;
 
 struct AlgorithmOptions {
-  std::size_t segment_bytes = 0;  // 0: kDefaultSegmentBytes; tests force tiny segments
+  // The ring's segment and the shm allreduce's area. 0: kDefaultSegmentBytes
+  // for the ring, kDefaultShmAreaBytes for shm; tests force tiny ones.
+  std::size_t segment_bytes = 0;
   // Hierarchical phases. Both default to the ring: Open MPI's reduce-scatter and
   // its allreduce of two ranks over TCP were slower (docs/performance.md).
   PhaseMethod local_method = PhaseMethod::ring;   // inside a host
   PhaseMethod cross_method = PhaseMethod::ring;   // across hosts
   std::size_t pipeline_chunk_bytes = 0;  // 0: kDefaultPipelineChunkBytes; tests force tiny chunks
+  // How long the shared-memory allreduce waits for a rank at one step before
+  // it fails with ErrorKind::timeout (the world's timeout, for the engine).
+  std::chrono::milliseconds peer_timeout{std::chrono::seconds(60)};
 
   std::size_t effective_segment_bytes() const {
     return segment_bytes == 0 ? kDefaultSegmentBytes : segment_bytes;
+  }
+  std::size_t effective_shm_area_bytes() const {
+    return segment_bytes == 0 ? kDefaultShmAreaBytes : segment_bytes;
   }
   std::size_t effective_pipeline_chunk_bytes() const {
     return pipeline_chunk_bytes == 0 ? kDefaultPipelineChunkBytes : pipeline_chunk_bytes;

@@ -14,6 +14,9 @@ struct SelectionThresholds {
   // below, the backend's own allreduce (its latency-optimal trees and recursive
   // doubling win while messages are small).
   std::size_t ring_min_bytes = std::size_t{1} << 20;
+  // Every rank on one known host: the shared-memory allreduce from this many
+  // bytes up (below, the backend's own).
+  std::size_t shm_min_bytes = 0;
   // Several hosts with several ranks on some host: hierarchical from this many
   // bytes up (the local phases cost one more round of latency, repaid once the
   // bytes saved on the slow links dominate).
@@ -24,7 +27,8 @@ struct SelectionThresholds {
 
 const SelectionThresholds& default_thresholds();
 
-// `topology` may be null (unknown: one host assumed). Never returns automatic.
+// `topology` may be null (unknown: one host assumed for the ring, never shm,
+// which would fail across hosts). Never returns automatic.
 AllreduceKind choose_allreduce(std::size_t bytes, int world_size, const Topology* topology,
                                const SelectionThresholds& thresholds = default_thresholds());
 AllgatherKind choose_allgather(std::size_t total_bytes, int world_size, const Topology* topology,
