@@ -27,6 +27,7 @@
 #include "partition.h"
 #include "ringtail/collectives/error.h"
 #include "ringtail/collectives/reduce_kernels.h"
+#include "shared_flag.h"
 #include "shared_segment.h"
 
 namespace ringtail::coll::detail {
@@ -42,19 +43,11 @@ constexpr std::size_t kAreaAlign = 64;
 // Written by its rank, read by all. `call` describes the current call so that
 // ranks that disagree on it fail instead of mixing their buffers.
 struct Control {
-  std::atomic<std::uint64_t> step;
+  SharedFlag flag;
   std::uint64_t count;
   std::uint32_t type_and_op;
 };
 static_assert(sizeof(Control) <= kControlBytes);
-static_assert(std::atomic<std::uint64_t>::is_always_lock_free,
-              "flags shared between processes must be lock-free");
-
-inline void cpu_relax() {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_pause();
-#endif
-}
 
 class ShmAllreduce final : public AllreduceAlgorithm {
  public:
@@ -165,30 +158,19 @@ class ShmAllreduce final : public AllreduceAlgorithm {
     return segment_->data() + kControlBytes * n_ + area_bytes_ * (owner * n_ + part);
   }
 
-  // Announces this rank's next step and waits until every rank announced it.
-  // Spins briefly (a peer on another core answers within microseconds), then
-  // yields the core, which matters when ranks outnumber cores.
+  // Announces this rank's next step and waits until every rank announced it
+  // (shared_flag.h: a short spin, then a futex sleep).
   void arrive_and_wait() {
     ++step_;
-    control(rank_)->step.store(step_, std::memory_order_release);
+    raise(control(rank_)->flag, step_);
     const Clock::time_point deadline = Clock::now() + timeout_;
     for (int j = 0; j < n_; ++j) {
-      if (j == rank_) continue;
-      const std::atomic<std::uint64_t>& flag = control(j)->step;
-      for (unsigned spins = 0; flag.load(std::memory_order_acquire) < step_; ++spins) {
-        if (spins < 256) {
-          cpu_relax();
-          continue;
-        }
-        std::this_thread::yield();
-        if (spins % 256 == 0 && Clock::now() > deadline) {
-          broken_ = true;
-          throw Error(ErrorKind::timeout,
-                      "shared-memory allreduce: rank " + std::to_string(j) + " did not arrive within " +
-                          std::to_string(timeout_.count()) + " ms (it died, or ranks called "
-                          "different collectives)");
-        }
-      }
+      if (j == rank_ || wait_until_reached(control(j)->flag, step_, deadline, cores_shared_)) continue;
+      broken_ = true;
+      throw Error(ErrorKind::timeout,
+                  "shared-memory allreduce: rank " + std::to_string(j) + " did not arrive within " +
+                      std::to_string(timeout_.count()) +
+                      " ms (it died, or ranks called different collectives)");
     }
   }
 
@@ -214,7 +196,9 @@ class ShmAllreduce final : public AllreduceAlgorithm {
   const std::chrono::milliseconds timeout_;
   std::size_t area_bytes_ = 0;
   std::unique_ptr<SharedSegment> segment_;
-  std::uint64_t step_ = 0;
+  // More ranks than cores: waiting ranks hand their core over before sleeping.
+  const bool cores_shared_ = n_ > static_cast<int>(std::thread::hardware_concurrency());
+  std::uint32_t step_ = 0;  // wraps; flags compare with wrapping arithmetic
   bool broken_ = false;
   std::vector<std::size_t> offsets_;
 };
