@@ -7,6 +7,7 @@
 #include <mutex>
 
 #include "ringtail/collectives/error.h"
+#include "ringtail/pets/serve/batch_calibration.h"
 #include "ringtail/pets/serve/batcher.h"
 
 namespace {
@@ -120,6 +121,45 @@ TEST(DynamicBatcher, RejectsBadConfigurationAndBadImages) {
   EXPECT_THROW(DynamicBatcher({1, 0us}, 0, 2, model.function()), ringtail::Error);
   DynamicBatcher batcher({1, 0us}, 3, 2, model.function());
   EXPECT_THROW(batcher.submit({1.0f, 2.0f}), ringtail::Error);
+}
+
+// Batch calibration: the choice from given timings (no clock involved), and
+// the timing loop's shape with a stand-in model.
+using ringtail::pets::serve::BatchTiming;
+
+TEST(BatchCalibration, ChoosesTheSmallestBatchNearTheBestTimePerImage) {
+  using ringtail::pets::serve::choose_batch_limit;
+  // A model that gains from batches (ResNet-18 at 64 px, ms per image).
+  EXPECT_EQ(choose_batch_limit({{1, 4.51}, {2, 3.0}, {4, 1.96}, {8, 2.16}, {16, 1.48}}), 16u);
+  // Best at 8, 4 within 5 % of it: 4 answers as fast with less waiting.
+  EXPECT_EQ(choose_batch_limit({{1, 20.2}, {2, 18.5}, {4, 17.3}, {8, 16.9}, {16, 17.9}}), 4u);
+  // Slower per image in every batch (the small CNN): no batching.
+  EXPECT_EQ(choose_batch_limit({{1, 1.10}, {2, 1.30}, {4, 1.51}, {8, 1.58}, {16, 1.59}}), 1u);
+  EXPECT_EQ(choose_batch_limit({{1, 2.0}, {2, 1.0}}, 0.0), 2u);
+  EXPECT_THROW(choose_batch_limit({}), ringtail::Error);
+}
+
+struct CountingClassifier : ringtail::pets::serve::Classifier {
+  std::vector<std::size_t> passes;
+  void classify(const float*, std::size_t count, float* probabilities) override {
+    passes.push_back(count);
+    for (std::size_t i = 0; i < count * 2; ++i) probabilities[i] = 0.5f;
+  }
+};
+
+TEST(BatchCalibration, TimesPowersOfTwoAndTheLimitAfterAWarmUpPass) {
+  CountingClassifier model;
+  const std::vector<BatchTiming> timings =
+      ringtail::pets::serve::time_batches(model, 3 * 4 * 4, 2, 12, 2);
+  std::vector<std::size_t> sizes;
+  for (const BatchTiming& t : timings) {
+    sizes.push_back(t.batch);
+    EXPECT_GE(t.seconds_per_image, 0.0);
+  }
+  EXPECT_EQ(sizes, (std::vector<std::size_t>{1, 2, 4, 8, 12}));
+  // Each size: one untimed pass, then two timed ones.
+  EXPECT_EQ(model.passes, (std::vector<std::size_t>{1, 1, 1, 2, 2, 2, 4, 4, 4, 8, 8, 8, 12, 12, 12}));
+  EXPECT_THROW(ringtail::pets::serve::time_batches(model, 48, 2, 0), ringtail::Error);
 }
 
 }  // namespace

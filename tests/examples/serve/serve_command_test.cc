@@ -88,7 +88,9 @@ TEST(ServeCommand, SigtermAnswersRequestsInFlightThenExitsZero) {
   ringtail_test::TempDir dir;
   ringtail_test::write_tiny_model(dir.path());
   // Images wait for company for a minute: only the shutdown releases them.
-  ChildProcess child(command(dir.path(), {"--port", "0", "--max-batch", "64", "--max-delay-ms", "60000"}));
+  // Without calibration, which could stop batches at one image for this model.
+  ChildProcess child(command(dir.path(), {"--port", "0", "--max-batch", "64", "--max-delay-ms", "60000",
+                                          "--no-batch-calibration"}));
   const auto listening = child.wait_for_line("listening on", 60s);
   ASSERT_TRUE(listening) << child.stdout_text() << child.stderr_text();
   const int port = port_of(*listening);
@@ -142,7 +144,11 @@ TEST(ServeCommand, SigintStopsAServerOnTheSageMakerPortVariable) {
   const auto listening = child.wait_for_line("listening on", 60s);
   ASSERT_TRUE(listening) << child.stderr_text();
   ASSERT_GT(port_of(*listening), 0) << *listening;
-  ASSERT_TRUE(child.wait_for_line("model ready", 60s)) << child.stderr_text();
+  const auto ready = child.wait_for_line("model ready", 60s);
+  ASSERT_TRUE(ready) << child.stderr_text();
+  // By default the model is timed at every batch size up to --max-batch (16).
+  EXPECT_NE(ready->find("calibrated; ms per image by batch: 1: "), std::string::npos) << *ready;
+  EXPECT_NE(ready->find(" 16: "), std::string::npos) << *ready;
   child.send(SIGINT);
   const auto status = child.wait(60s);
   ASSERT_TRUE(status);

@@ -5,6 +5,7 @@
 #include <charconv>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <exception>
@@ -15,6 +16,7 @@
 #include <boost/program_options.hpp>
 
 #include "ringtail/collectives/error.h"
+#include "ringtail/pets/serve/batch_calibration.h"
 #include "ringtail/pets/serve/model_config.h"
 #include "ringtail/pets/serve/server.h"
 #include "ringtail/pets/serve/torchscript_classifier.h"
@@ -52,6 +54,12 @@ void say(const std::string& line) { std::cout << "ringtail-pets serve: " << line
 
 const char* signal_name(int signal) { return signal == SIGINT ? "SIGINT" : "SIGTERM"; }
 
+std::string format_ms(double seconds) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.2f", seconds * 1000.0);
+  return text;
+}
+
 }  // namespace
 }  // namespace ringtail::pets::serve
 
@@ -68,6 +76,7 @@ int serve_command(const std::vector<std::string>& args) {
   double max_body_mb = 6.0;
   int http_threads = static_cast<int>(options.http_threads);
   bool no_optimize = false;
+  bool no_batch_calibration = false;
   po::options_description desc("Options");
   desc.add_options()
       ("help,h", "show this help")
@@ -81,6 +90,9 @@ int serve_command(const std::vector<std::string>& args) {
        "intra-op threads of the forward pass (0: LibTorch's default, one per core)")
       ("max-batch", po::value(&max_batch)->default_value(max_batch),
        "most images in one forward pass; 1 turns dynamic batching off")
+      ("no-batch-calibration", po::bool_switch(&no_batch_calibration),
+       "gather up to --max-batch images whatever they cost; by default the model is timed at "
+       "load and batches stop at the smallest size within 5% of its best time per image")
       ("max-delay-ms", po::value(&max_delay_ms)->default_value(max_delay_ms),
        "longest an image waits for others to share its forward pass")
       ("max-body-mb", po::value(&max_body_mb)->default_value(max_body_mb),
@@ -147,13 +159,26 @@ int serve_command(const std::vector<std::string>& args) {
       const auto start = std::chrono::steady_clock::now();
       auto classifier = std::make_shared<TorchScriptClassifier>(
           model_dir, config, LoadOptions{!no_optimize});
-      server.set_classifier(std::move(classifier));
+      std::size_t batch_limit = options.batching.max_batch;
+      std::string calibration;
+      if (!no_batch_calibration && batch_limit > 1) {
+        const auto side = static_cast<std::size_t>(config.input_size);
+        const std::vector<BatchTiming> timings =
+            time_batches(*classifier, 3 * side * side, config.classes.size(), batch_limit);
+        batch_limit = choose_batch_limit(timings);
+        calibration = " (calibrated; ms per image by batch:";
+        for (const BatchTiming& t : timings) {
+          calibration += " " + std::to_string(t.batch) + ": " + format_ms(t.seconds_per_image);
+        }
+        calibration += ")";
+      }
+      server.set_classifier(std::move(classifier), batch_limit);
       const double seconds =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       say("model ready: " + config.architecture + ", " + std::to_string(config.classes.size()) +
           " classes, input " + std::to_string(config.input_size) + ", " +
           std::to_string(intra_op_threads()) + " intra-op threads, max batch " +
-          std::to_string(max_batch) + ", loaded in " + std::to_string(seconds) + " s");
+          std::to_string(batch_limit) + calibration + ", loaded in " + std::to_string(seconds) + " s");
     } catch (...) {
       load_error = std::current_exception();
       server.stop();

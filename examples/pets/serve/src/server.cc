@@ -1,3 +1,4 @@
+#include <algorithm>
 #include "ringtail/pets/serve/server.h"
 
 #include <condition_variable>
@@ -293,15 +294,22 @@ void InferenceServer::serve() {
 }
 
 void InferenceServer::set_classifier(std::shared_ptr<Classifier> classifier) {
+  set_classifier(std::move(classifier), impl_->options.batching.max_batch);
+}
+
+void InferenceServer::set_classifier(std::shared_ptr<Classifier> classifier, std::size_t batch_limit) {
   Impl& s = *impl_;
   if (!classifier) throw Error(ErrorKind::invalid_argument, "set_classifier: null classifier");
+  if (batch_limit == 0) throw Error(ErrorKind::invalid_argument, "set_classifier: a batch limit of 0");
+  BatcherOptions batching = s.options.batching;
+  batching.max_batch = std::min(batching.max_batch, batch_limit);
   auto run = [classifier](const float* images, std::size_t count, float* probabilities) {
     classifier->classify(images, count, probabilities);
   };
   auto observe = [&s](std::size_t count, std::chrono::nanoseconds duration) {
     s.metrics.observe_batch(count, std::chrono::duration<double>(duration).count());
   };
-  auto batcher = std::make_shared<DynamicBatcher>(s.options.batching, s.image_floats,
+  auto batcher = std::make_shared<DynamicBatcher>(batching, s.image_floats,
                                                   s.config.classes.size(), run, observe);
   {
     std::lock_guard<std::mutex> lock(s.mutex);

@@ -51,6 +51,9 @@ class InferenceServer {
   // already received has been answered.
   void serve();
   void set_classifier(std::shared_ptr<Classifier> classifier);
+  // The same, gathering at most `batch_limit` images per pass (at most the
+  // options' max_batch): what batch calibration chose (batch_calibration.h).
+  void set_classifier(std::shared_ptr<Classifier> classifier, std::size_t batch_limit);
   void stop();
 
   bool ready() const;
