@@ -293,10 +293,12 @@ TEST_F(ServerTest, StopAnswersTheRequestsInFlightThenRefusesConnections) {
   options.batching.max_batch = 64;
   options.batching.max_delay = std::chrono::seconds(60);  // only stop() can release them
   auto running = start(options);
+  // Every image exists before any request reads one: a vector that grew
+  // while a request thread read its element would hand it freed memory.
   std::vector<std::vector<std::uint8_t>> images;
+  for (std::size_t i = 0; i < kInFlight; ++i) images.push_back(jpeg(60 + static_cast<int>(i)));
   std::vector<std::future<httplib::Result>> answers;
   for (std::size_t i = 0; i < kInFlight; ++i) {
-    images.push_back(jpeg(60 + static_cast<int>(i)));
     answers.push_back(std::async(std::launch::async, [&, i] {
       return running->post("/invocations", images[i], "image/jpeg");
     }));
