@@ -15,7 +15,6 @@
 // Each element is read and written about as often as in a ring over a
 // single-copy transport, with two flag waits per chunk instead of 2(n-1)
 // message exchanges.
-#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <cstring>
