@@ -95,7 +95,8 @@ ringtail rows (every backend x algorithm):
       --segments LIST      ring segment sizes to compare (default: the built-in default)
       --chunks LIST        hierarchical pipeline chunk sizes to compare (default: the
                            built-in default; a chunk as large as the buffer: no pipeline)
-      --local-method M     hierarchical phases inside hosts: ring or native (default ring)
+      --local-method LIST  hierarchical phases inside hosts to compare: shm, ring or native
+                           (default: the built-in default, shm)
       --cross-method M     hierarchical phase across hosts: ring or native (default ring)
       --local-backend B    hierarchical: backend inside hosts (default: the row's backend)
       --cross-backend B    hierarchical: backend across hosts (default: the row's backend)
@@ -199,11 +200,18 @@ Options parse_options(int argc, char** argv) {
       segments_given = true;
       o.segments.clear();
       for (const auto& s : split_list(next())) o.segments.push_back(parse_bytes(s));
-    } else if (arg == "--local-method" || arg == "--cross-method") {
+    } else if (arg == "--local-method") {
+      o.local_methods.clear();
+      for (const auto& v : split_list(next())) {
+        auto m = coll::parse_phase_method(v);
+        if (!m) bad(arg, v, "shm, ring or native");
+        o.local_methods.push_back(*m);
+      }
+    } else if (arg == "--cross-method") {
       const std::string v = next();
       auto m = coll::parse_phase_method(v);
-      if (!m) bad(arg, v, "ring or native");
-      (arg == "--local-method" ? o.local_method : o.cross_method) = *m;
+      if (!m || *m == coll::PhaseMethod::shm) bad(arg, v, "ring or native (shared memory cannot cross hosts)");
+      o.cross_method = *m;
     } else if (arg == "--local-backend") {
       o.local_backend = next();
     } else if (arg == "--cross-backend") {

@@ -29,8 +29,9 @@ struct Options {
   std::vector<std::string> algorithms{"native", "ring", "hierarchical", "shm", "auto"};
   std::vector<std::size_t> segments;  // empty: the default segment
   std::vector<std::size_t> chunks;    // hierarchical pipeline chunks; empty: the default
-  coll::PhaseMethod local_method = coll::PhaseMethod::ring;
-  coll::PhaseMethod cross_method = coll::PhaseMethod::ring;
+  // hierarchical phases inside hosts to compare; empty: the built-in default.
+  std::vector<coll::PhaseMethod> local_methods;
+  coll::PhaseMethod cross_method = coll::AlgorithmOptions{}.cross_method;
   std::string local_backend;  // hierarchical: backend inside hosts (default: each row's)
   std::string cross_backend;  // hierarchical: backend across hosts
 

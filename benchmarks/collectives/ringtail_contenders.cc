@@ -80,6 +80,11 @@ std::string segment_suffix(std::size_t segment) {
 
 std::string chunk_suffix(std::size_t chunk) { return chunk == 0 ? "" : " chunk=" + format_bytes(chunk); }
 
+// Named only when the run compares methods.
+std::string local_suffix(const Options& o, coll::PhaseMethod method) {
+  return o.local_methods.size() < 2 ? "" : " local=" + std::string(coll::to_string(method));
+}
+
 }  // namespace
 
 void add_ringtail_contenders(Collective op, Environment& env, Contenders& out) {
@@ -107,22 +112,32 @@ void add_ringtail_contenders(Collective op, Environment& env, Contenders& out) {
       // Only the hierarchical allreduce runs in pipeline chunks.
       const bool chunked = kind == coll::AllreduceKind::hierarchical && op == Collective::allreduce;
       const std::vector<std::size_t> chunks = chunked && !o.chunks.empty() ? o.chunks : std::vector<std::size_t>{0};
+      // The local method matters to the hierarchical rows (and to auto, which
+      // may run hierarchical); the others run once.
+      const bool has_local_phases = kind == coll::AllreduceKind::hierarchical ||
+                                    kind == coll::AllreduceKind::automatic;
+      std::vector<coll::PhaseMethod> locals = o.local_methods;
+      if (locals.empty() || !has_local_phases) locals = {coll::AlgorithmOptions{}.local_method};
       for (std::size_t segment : segmented ? segments : std::vector<std::size_t>{0}) {
         for (std::size_t chunk : chunks) {
-          coll::AlgorithmOptions options;
-          options.segment_bytes = segment;
-          options.pipeline_chunk_bytes = chunk;
-          options.local_method = o.local_method;
-          options.cross_method = o.cross_method;
-          const std::string row = prefix + name + segment_suffix(segment) + chunk_suffix(chunk);
-          if (op == Collective::allreduce) {
-            out.push_back(std::make_unique<AllreduceRow>(
-                row, coll::make_allreduce(kind, world, env.layout(backend), options)));
-          } else {
-            const auto gather_kind = *coll::parse_allgather_kind(name);
-            if (segment != segments.front()) continue;  // allgather has no segments
-            out.push_back(std::make_unique<AllgatherRow>(
-                prefix + name, coll::make_allgather(gather_kind, world, env.layout(backend), options)));
+          for (coll::PhaseMethod local : locals) {
+            coll::AlgorithmOptions options;
+            options.segment_bytes = segment;
+            options.pipeline_chunk_bytes = chunk;
+            options.local_method = local;
+            options.cross_method = o.cross_method;
+            const std::string row = prefix + name + segment_suffix(segment) + chunk_suffix(chunk) +
+                                    (has_local_phases ? local_suffix(o, local) : "");
+            if (op == Collective::allreduce) {
+              out.push_back(std::make_unique<AllreduceRow>(
+                  row, coll::make_allreduce(kind, world, env.layout(backend), options)));
+            } else {
+              const auto gather_kind = *coll::parse_allgather_kind(name);
+              if (segment != segments.front()) continue;  // allgather has no segments
+              out.push_back(std::make_unique<AllgatherRow>(
+                  prefix + name + (has_local_phases ? local_suffix(o, local) : ""),
+                  coll::make_allgather(gather_kind, world, env.layout(backend), options)));
+            }
           }
         }
       }

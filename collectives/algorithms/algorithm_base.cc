@@ -77,7 +77,12 @@ std::string_view to_string(AllgatherKind kind) {
 }
 
 std::string_view to_string(PhaseMethod method) {
-  return method == PhaseMethod::ring ? "ring" : "native";
+  switch (method) {
+    case PhaseMethod::ring: return "ring";
+    case PhaseMethod::native: return "native";
+    case PhaseMethod::shm: return "shm";
+  }
+  return "?";
 }
 
 std::optional<AllreduceKind> parse_allreduce_kind(std::string_view name) {
@@ -100,6 +105,7 @@ std::optional<AllgatherKind> parse_allgather_kind(std::string_view name) {
 std::optional<PhaseMethod> parse_phase_method(std::string_view name) {
   if (name == "ring") return PhaseMethod::ring;
   if (name == "native") return PhaseMethod::native;
+  if (name == "shm") return PhaseMethod::shm;
   return std::nullopt;
 }
 

@@ -14,6 +14,7 @@
 #include "implementations.h"
 #include "partition.h"
 #include "ring_steps.h"
+#include "shm_host_phases.h"
 #include "ringtail/collectives/error.h"
 
 namespace ringtail::coll::detail {
@@ -24,6 +25,7 @@ class HierarchicalAllgather final : public AllgatherAlgorithm {
   HierarchicalAllgather(std::shared_ptr<HostLayout> hosts, const AlgorithmOptions& options)
       : hosts_(std::move(hosts)), options_(options) {
     require_host_memory(hosts_->local(), "hierarchical allgather");
+    shm_ = make_shm_host_phases(*hosts_, options_, "hierarchical allgather");
     for (const HostLayout::Piece& piece : hosts_->pieces()) {
       if (piece.comm == nullptr) {
         cross_.push_back(nullptr);
@@ -132,7 +134,9 @@ class HierarchicalAllgather final : public AllgatherAlgorithm {
   void gather_inside_host(char* block, DataType type) {
     Communicator& local = hosts_->local();
     if (local.size() == 1) return;
-    if (options_.local_method == PhaseMethod::ring) {
+    if (shm_) {
+      shm_->allgather(block, local_offsets_, type);
+    } else if (options_.local_method == PhaseMethod::ring) {
       ring_allgather(local, block, local_offsets_, type);
     } else {
       local.allgatherv(block + local_offsets_[local.rank()] * size_of(type), block, local_counts_,
@@ -143,6 +147,7 @@ class HierarchicalAllgather final : public AllgatherAlgorithm {
   std::shared_ptr<HostLayout> hosts_;
   AlgorithmOptions options_;
   std::vector<std::unique_ptr<AllgatherAlgorithm>> cross_;  // one per piece
+  std::unique_ptr<ShmHostPhases> shm_;  // the phases inside the host through shared memory
   std::vector<std::size_t> host_begin_;
   std::vector<std::size_t> local_counts_;
   std::vector<std::size_t> local_offsets_;

@@ -12,6 +12,7 @@
 #include "implementations.h"
 #include "partition.h"
 #include "ring_steps.h"
+#include "shm_host_phases.h"
 #include "ringtail/collectives/error.h"
 #include "ringtail/collectives/reduce_kernels.h"
 
@@ -23,6 +24,7 @@ class HierarchicalAllreduce final : public AllreduceAlgorithm {
   HierarchicalAllreduce(std::shared_ptr<HostLayout> hosts, const AlgorithmOptions& options)
       : hosts_(std::move(hosts)), options_(options) {
     if (hosts_->local().memory() != MemoryKind::host) options_.local_method = PhaseMethod::native;
+    shm_ = make_shm_host_phases(*hosts_, options_, "hierarchical allreduce");
     // Pipelined only where the two threads do not share one library's progress
     // engine: with Open MPI on both sides (MPI_THREAD_MULTIPLE) a 64 MiB
     // allreduce across two namespace hosts took 718 ms in 4 MiB chunks against
@@ -113,6 +115,10 @@ class HierarchicalAllreduce final : public AllreduceAlgorithm {
       return;
     }
     even_offsets(shards_, chunk.count, local.size());
+    if (shm_) {
+      shm_->reduce_scatter(chunk.send, chunk.recv, shards_, type, combine);
+      return;
+    }
     if (options_.local_method == PhaseMethod::ring) {
       ring_reduce_scatter(local, chunk.send, chunk.recv, shards_, type, combine,
                           std::max<std::size_t>(1, options_.effective_segment_bytes() / esize), scratch_);
@@ -161,6 +167,10 @@ class HierarchicalAllreduce final : public AllreduceAlgorithm {
     Communicator& local = hosts_->local();
     if (local.size() == 1) return;
     even_offsets(shards_, chunk.count, local.size());
+    if (shm_) {
+      shm_->allgather(chunk.recv, shards_, type);
+      return;
+    }
     if (options_.local_method == PhaseMethod::ring) {
       ring_allgather(local, chunk.recv, shards_, type);
       return;
@@ -178,6 +188,7 @@ class HierarchicalAllreduce final : public AllreduceAlgorithm {
   std::shared_ptr<HostLayout> hosts_;
   AlgorithmOptions options_;
   bool pipelined_ = false;  // more than one host, all phases on host memory
+  std::unique_ptr<ShmHostPhases> shm_;  // local phases through shared memory; this thread only
   std::vector<std::unique_ptr<AllreduceAlgorithm>> cross_;  // one per piece; pipeline thread only
   // This thread only (the local phases):
   std::vector<std::size_t> chunk_offsets_;

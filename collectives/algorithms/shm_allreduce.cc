@@ -15,53 +15,30 @@
 // Each element is read and written about as often as in a ring over a
 // single-copy transport, with two flag waits per chunk instead of 2(n-1)
 // message exchanges.
-#include <chrono>
-#include <cstdint>
+#include <algorithm>
 #include <cstring>
-#include <string>
-#include <thread>
+#include <optional>
 #include <vector>
 
 #include "implementations.h"
 #include "partition.h"
-#include "ringtail/collectives/error.h"
 #include "ringtail/collectives/reduce_kernels.h"
-#include "shared_flag.h"
-#include "shared_segment.h"
+#include "shared_exchange.h"
 
 namespace ringtail::coll::detail {
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-// One cache line pair per rank, so a rank's writes never evict a line that a
-// spinning peer reads (adjacent-line prefetch pulls pairs).
-constexpr std::size_t kControlBytes = 128;
 constexpr std::size_t kAreaAlign = 64;
-
-// Written by its rank, read by all. `call` describes the current call so that
-// ranks that disagree on it fail instead of mixing their buffers.
-struct Control {
-  SharedFlag flag;
-  std::uint64_t count;
-  std::uint32_t type_and_op;
-};
-static_assert(sizeof(Control) <= kControlBytes);
+constexpr unsigned kAllreduceTag = 1;
 
 class ShmAllreduce final : public AllreduceAlgorithm {
  public:
   ShmAllreduce(Communicator& comm, const AlgorithmOptions& options)
-      : n_(comm.size()), rank_(comm.rank()), timeout_(options.peer_timeout) {
+      : n_(comm.size()), rank_(comm.rank()) {
     require_host_memory(comm, "shared-memory allreduce");
     area_bytes_ = (options.effective_shm_area_bytes() + kAreaAlign - 1) / kAreaAlign * kAreaAlign;
     if (n_ > 1) {
-      const std::size_t bytes = kControlBytes * n_ + area_bytes_ * n_ * n_;
-      segment_ = SharedSegment::create(comm, bytes, "the shared-memory allreduce");
-      if (rank_ == 0) {
-        for (int i = 0; i < n_; ++i) new (control(i)) Control{};
-      }
-      // Nobody touches a flag before rank 0 has constructed them all.
-      comm.barrier();
+      exchange_.emplace(comm, area_bytes_ * n_ * n_, options.peer_timeout, "shared-memory allreduce");
     }
   }
   std::string_view name() const noexcept override { return "shm"; }
@@ -73,11 +50,6 @@ class ShmAllreduce final : public AllreduceAlgorithm {
     if (n_ == 1) {
       if (send != recv && count > 0) std::memcpy(recv, send, count * esize);
       return;
-    }
-    if (broken_) {
-      throw Error(ErrorKind::peer_lost,
-                  "shared-memory allreduce: an earlier call timed out waiting for a rank; "
-                  "this algorithm object cannot be used again");
     }
     const bool average = op == ReduceOp::average;
     const ReduceOp wire = average ? ReduceOp::sum : op;
@@ -103,18 +75,9 @@ class ShmAllreduce final : public AllreduceAlgorithm {
         }
       }
       if (first) {
-        Control& mine = *control(rank_);
-        mine.count = count;
-        mine.type_and_op = static_cast<std::uint32_t>(type) << 8 | static_cast<std::uint32_t>(op);
-      }
-      arrive_and_wait();
-      if (first) {
-        // Every rank reads the same published calls and reaches the same
-        // verdict; the extra step keeps them all here until everyone has read.
-        if (std::string disagreement = find_disagreement(); !disagreement.empty()) {
-          arrive_and_wait();
-          throw Error(ErrorKind::mismatch, disagreement);
-        }
+        exchange_->arrive_and_wait(SharedExchange::describe(count, type, op, kAllreduceTag));
+      } else {
+        exchange_->arrive_and_wait();
       }
       first = false;
 
@@ -136,7 +99,7 @@ class ShmAllreduce final : public AllreduceAlgorithm {
         if (average) divide(dst, elems, type, n_);
         std::memcpy(area(rank_, rank_), dst, mine);
       }
-      arrive_and_wait();
+      exchange_->arrive_and_wait();
 
       // C.
       for (int j = 0; j < n_; ++j) {
@@ -149,56 +112,15 @@ class ShmAllreduce final : public AllreduceAlgorithm {
   }
 
  private:
-  Control* control(int i) const {
-    return reinterpret_cast<Control*>(segment_->data() + kControlBytes * i);
-  }
   // Area `part` of rank `owner`'s slot.
   unsigned char* area(int owner, int part) const {
-    return segment_->data() + kControlBytes * n_ + area_bytes_ * (owner * n_ + part);
-  }
-
-  // Announces this rank's next step and waits until every rank announced it
-  // (shared_flag.h: a short spin, then a futex sleep).
-  void arrive_and_wait() {
-    ++step_;
-    raise(control(rank_)->flag, step_);
-    const Clock::time_point deadline = Clock::now() + timeout_;
-    for (int j = 0; j < n_; ++j) {
-      if (j == rank_ || wait_until_reached(control(j)->flag, step_, deadline, cores_shared_)) continue;
-      broken_ = true;
-      throw Error(ErrorKind::timeout,
-                  "shared-memory allreduce: rank " + std::to_string(j) + " did not arrive within " +
-                      std::to_string(timeout_.count()) +
-                      " ms (it died, or ranks called different collectives)");
-    }
-  }
-
-  std::string find_disagreement() const {
-    const Control& mine = *control(rank_);
-    for (int j = 0; j < n_; ++j) {
-      const Control& theirs = *control(j);
-      if (theirs.count != mine.count || theirs.type_and_op != mine.type_and_op) {
-        return "shared-memory allreduce: rank " + std::to_string(rank_) + " called with " +
-               std::to_string(mine.count) + " x " + type_name(mine) + " but rank " +
-               std::to_string(j) + " with " + std::to_string(theirs.count) + " x " + type_name(theirs) +
-               (theirs.type_and_op != mine.type_and_op ? " (or another reduce op)" : "");
-      }
-    }
-    return {};
-  }
-  static std::string type_name(const Control& c) {
-    return std::string(to_string(static_cast<DataType>(c.type_and_op >> 8)));
+    return exchange_->payload() + area_bytes_ * (owner * n_ + part);
   }
 
   const int n_;
   const int rank_;
-  const std::chrono::milliseconds timeout_;
   std::size_t area_bytes_ = 0;
-  std::unique_ptr<SharedSegment> segment_;
-  // More ranks than cores: waiting ranks hand their core over before sleeping.
-  const bool cores_shared_ = n_ > static_cast<int>(std::thread::hardware_concurrency());
-  std::uint32_t step_ = 0;  // wraps; flags compare with wrapping arithmetic
-  bool broken_ = false;
+  std::optional<SharedExchange> exchange_;  // with more than one rank
   std::vector<std::size_t> offsets_;
 };
 

@@ -201,6 +201,35 @@ TEST(ShmAllreduceErrorsTest, DisagreementAndAMissingRankFailWithNamedErrors) {
     }
     world.barrier();
 
+    // The hierarchical allreduce's shared-memory phase inside the host checks
+    // its calls the same way: on one host it is all there is.
+    auto one_host = HostLayout::create(world, "host-a");
+    AlgorithmOptions shm_local;
+    shm_local.local_method = PhaseMethod::shm;
+    auto h = coll::make_allreduce(AllreduceKind::hierarchical, world, one_host, shm_local);
+    try {
+      h->run(data.data(), count, DataType::f32, ReduceOp::sum);
+      ADD_FAILURE() << "different counts were accepted by the shm phase";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::mismatch) << e.what();
+      EXPECT_NE(std::string(e.what()).find("10 x f32"), std::string::npos) << e.what();
+    }
+    std::vector<char> fresh = filled(world.rank(), 1000, DataType::f32, ReduceOp::sum);
+    h->run(fresh.data(), 1000, DataType::f32, ReduceOp::sum);
+    check_reduced(fresh.data(), 1000, DataType::f32, ReduceOp::sum, world.size(),
+                  "hierarchical (shm inside the host) after a mismatch");
+
+    // Shared memory cannot carry the phase across hosts.
+    AlgorithmOptions shm_cross;
+    shm_cross.cross_method = PhaseMethod::shm;
+    try {
+      coll::make_allreduce(AllreduceKind::hierarchical, world, one_host, shm_cross);
+      ADD_FAILURE() << "a cross-host phase through shared memory was accepted";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::invalid_argument) << e.what();
+      EXPECT_NE(std::string(e.what()).find("cross method shm"), std::string::npos) << e.what();
+    }
+
     // A layout with several hosts is refused up front.
     auto two_hosts = HostLayout::create(world, world.rank() == 0 ? "host-a" : "host-b");
     try {
@@ -226,6 +255,7 @@ TEST_P(HierarchicalAllreduceTest, MatchesReferenceOnEveryFakeLayout) {
       // other way round.
       AlgorithmOptions ring_local;
       ring_local.segment_bytes = kTinySegment;
+      ring_local.local_method = PhaseMethod::ring;
       ring_local.cross_method = PhaseMethod::native;
       AlgorithmOptions native_local;
       native_local.local_method = PhaseMethod::native;
@@ -245,6 +275,13 @@ TEST_P(HierarchicalAllreduceTest, MatchesReferenceOnEveryFakeLayout) {
       auto h3 = coll::make_allreduce(AllreduceKind::hierarchical, world, hosts, native_local);
       exercise_allreduce(*h3, world, type, " on hosts " + layout.name + " (local native, cross ring, chunks)",
                          {ReduceOp::average});
+      // Inside hosts through shared memory, with 64-byte areas so that a chunk
+      // takes many steps: every op, since the reduction runs in its own code.
+      AlgorithmOptions shm_local = ring_local;
+      shm_local.local_method = PhaseMethod::shm;
+      shm_local.cross_method = PhaseMethod::ring;
+      auto h4 = coll::make_allreduce(AllreduceKind::hierarchical, world, hosts, shm_local);
+      exercise_allreduce(*h4, world, type, " on hosts " + layout.name + " (local shm, cross ring, chunks)");
     }
   });
 }
@@ -328,7 +365,11 @@ TEST_P(AllgatherAlgorithmsTest, EveryKindGathersUnevenBlocksInRankOrder) {
       AlgorithmOptions native_local;
       native_local.local_method = PhaseMethod::native;
       native_local.cross_method = PhaseMethod::native;
-      for (const AlgorithmOptions& options : {AlgorithmOptions{}, native_local}) {
+      AlgorithmOptions ring_local;
+      ring_local.local_method = PhaseMethod::ring;
+      AlgorithmOptions tiny_shm_local;
+      tiny_shm_local.segment_bytes = kTinySegment;
+      for (const AlgorithmOptions& options : {AlgorithmOptions{}, native_local, ring_local, tiny_shm_local}) {
         auto h = coll::make_allgather(AllgatherKind::hierarchical, world, hosts, options);
         exercise_allgather(*h, world, type, " on hosts " + layout.name);
       }
@@ -455,7 +496,9 @@ TEST(ClusterHierarchicalTest, RealHostsGiveTheExpectedTopologyAndCorrectResults)
     auto hosts = HostLayout::create(world, "");
     ASSERT_EQ(hosts->num_hosts(), std::atoi(expected)) << "host " << hosts->topology().hostname;
     for (AllreduceKind kind : {AllreduceKind::hierarchical, AllreduceKind::ring, AllreduceKind::automatic}) {
-      for (AlgorithmOptions options : {AlgorithmOptions{}, AlgorithmOptions{kTinySegment, PhaseMethod::native, PhaseMethod::native, kTinyChunk}}) {
+      for (AlgorithmOptions options : {AlgorithmOptions{}, AlgorithmOptions{kTinySegment, PhaseMethod::native, PhaseMethod::native, kTinyChunk},
+                                       AlgorithmOptions{kTinySegment, PhaseMethod::ring, PhaseMethod::ring, kTinyChunk},
+                                       AlgorithmOptions{kTinySegment, PhaseMethod::shm, PhaseMethod::ring, kTinyChunk}}) {
         auto a = coll::make_allreduce(kind, world, hosts, options);
         for (DataType type : {DataType::f32, DataType::bf16, DataType::i64}) {
           exercise_allreduce(*a, world, type, " on real hosts");
