@@ -23,6 +23,14 @@ bool wants(const Options& o, const std::string& peer) {
   return std::find(o.peers.begin(), o.peers.end(), peer) != o.peers.end();
 }
 
+// A size the row's name carries after `key` (" seg=", " chunk="), or `fallback`.
+double size_in_name(const std::string& contender, const char* key, double fallback) {
+  const std::size_t at = contender.find(key);
+  if (at == std::string::npos) return fallback;
+  const std::size_t begin = at + std::string(key).size();
+  return static_cast<double>(parse_bytes(contender.substr(begin, contender.find(' ', begin) - begin)));
+}
+
 // How many pipeline chunks the hierarchical row of `contender` cut `bytes`
 // into: its " chunk=" suffix or the default size, and none where both phases
 // run on Open MPI (the algorithm does not pipeline there).
@@ -31,10 +39,20 @@ double hierarchical_chunks_of(const std::string& contender, double bytes, const 
   const std::string local = o.local_backend.empty() ? backend : o.local_backend;
   const std::string cross = o.cross_backend.empty() ? backend : o.cross_backend;
   if (local == "mpi" && cross == "mpi") return 1;
-  const std::size_t at = contender.find(" chunk=");
-  const double chunk = at == std::string::npos ? static_cast<double>(coll::kDefaultPipelineChunkBytes)
-                                               : static_cast<double>(parse_bytes(contender.substr(at + 7)));
-  return hierarchical_chunks(bytes, chunk);
+  return hierarchical_chunks(
+      bytes, size_in_name(contender, " chunk=", static_cast<double>(coll::kDefaultPipelineChunkBytes)));
+}
+
+// How a hierarchical row ran its phases inside hosts: its " local=" suffix,
+// the one method the run was given, or the built-in default.
+LocalPhases local_phases_of(const std::string& contender, const Options& o) {
+  coll::PhaseMethod method = coll::AlgorithmOptions{}.local_method;
+  if (o.local_methods.size() == 1) method = o.local_methods.front();
+  if (const std::size_t at = contender.find(" local="); at != std::string::npos) {
+    method = coll::parse_phase_method(contender.substr(at + 7, contender.find(' ', at + 7) - at - 7))
+                 .value_or(method);
+  }
+  return method == coll::PhaseMethod::shm ? LocalPhases::shared_memory : LocalPhases::messages;
 }
 
 // The model prediction for a row, when the model has a formula for it.
@@ -43,7 +61,11 @@ double model_seconds(const Row& r, const MachineCost& m, const Options& o) {
   const double n = static_cast<double>(r.shape.bytes);
   const std::string& c = r.contender;
   auto has = [&](const char* s) { return c.find(s) != std::string::npos; };
-  if (has("/hierarchical")) return predict_hierarchical(m, n, hierarchical_chunks_of(c, n, o));
+  const double area = size_in_name(c, " seg=", static_cast<double>(coll::kDefaultShmAreaBytes));
+  if (has("/hierarchical")) {
+    return predict_hierarchical(m, n, hierarchical_chunks_of(c, n, o), local_phases_of(c, o), area);
+  }
+  if (has("ringtail/") && has("/shm")) return m.hosts == 1 ? predict_shm(m, n, area) : 0;
   if (has("halving-doubling") || has("rabenseifner")) return predict_halving_doubling(m, n);
   if (has("ringtail/") && has("/ring")) return predict_ring(m, n);
   if (c == "gloo/ring" || c == "gloo/ring-chunked" || c == "mpi/tuned:ring") return predict_ring(m, n);

@@ -41,12 +41,30 @@ double predict_halving_doubling(const MachineCost& m, double n) {
   return t + (p - 1) / p * n * m.gamma;
 }
 
-double predict_hierarchical(const MachineCost& m, double n, double chunks) {
+double predict_shm(const MachineCost& m, double n, double area) {
+  const double p = m.ranks;
+  if (p <= 1 || area <= 0) return 0;
+  const double chunks = std::max(1.0, std::ceil(n / (p * area)));
+  return chunks * 2 * m.shm_alpha + (2 * (p - 1) / p + 1 / p) * n * m.copy_beta +
+         (p - 1) / p * n * m.gamma;
+}
+
+double predict_hierarchical(const MachineCost& m, double n, double chunks, LocalPhases phases,
+                            double area) {
   const double l = m.ranks_per_host;
   const double h = m.hosts;
   // One chunk's phases inside the host (reduce-scatter + allgather) and across.
   const auto local_time = [&](double bytes) {
     if (l <= 1) return 0.0;
+    if (phases == LocalPhases::shared_memory && area > 0) {
+      // A reduce-scatter step moves half an area per shard, an allgather step
+      // half a slot (l areas).
+      const double shard = bytes / l;
+      const double steps = std::max(1.0, std::ceil(shard / (area / 2))) +
+                           std::max(1.0, std::ceil(shard / (l * area / 2)));
+      return steps * m.shm_alpha + (2 * (l - 1) / l + 1 / l) * bytes * m.copy_beta +
+             (l - 1) / l * bytes * m.gamma;
+    }
     return 2 * (l - 1) * (m.local.alpha + bytes / l * m.local.beta) + (l - 1) / l * bytes * m.gamma;
   };
   const auto cross_time = [&](double bytes) {

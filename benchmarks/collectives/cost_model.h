@@ -18,7 +18,15 @@
 //                 + local allgather   (L-1)(alpha_l + N/L beta_l)
 //                 in C chunks (hierarchical_chunks) pipelined: the cross phase of
 //                 one chunk beside the local phases of the next and the previous,
-//                 (C-1) max(local, cross) + local + cross of one chunk
+//                 (C-1) max(local, cross) + local + cross of one chunk; with the
+//                 local phases through shared memory (the default) each is
+//                 steps x alpha_s + bytes copied x copy_beta + reduced x gamma:
+//                 reduce-scatter copies and reduces (L-1)/L of the chunk, the
+//                 allgather copies 1/L in and (L-1)/L out
+//   shm           (one host) per chunk of p areas 2 alpha_s, and per rank
+//                 (2(p-1)/p + 1/p) N copied x copy_beta + (p-1)/p N gamma
+//                 (copy in the parts for the others, copy the own result to
+//                 the segment, copy the others' results out)
 //
 // ringtail-bench --model fits the constants on this machine from point-to-point
 // and reduce measurements made in the same run and predicts each measured row;
@@ -42,12 +50,21 @@ struct MachineCost {
   LinkCost cross;              // between two hosts, one flow per direction (a ring step)
   double node_bandwidth = 0;   // bytes/s out of one host, all its ranks exchanging at once
   double gamma = 0;            // seconds per byte reduced
+  double shm_alpha = 0;        // seconds per shared-memory step (one flag wait of all ranks of a host)
+  double copy_beta = 0;        // seconds per byte copied, all ranks of a host copying at once
 };
+
+// How the hierarchical allreduce's phases inside a host run, for the model.
+enum class LocalPhases { messages, shared_memory };
 
 double predict_ring(const MachineCost& m, double bytes);
 double predict_halving_doubling(const MachineCost& m, double bytes);
 // `chunks`: how many pipeline chunks the algorithm cuts the buffer into (1: none).
-double predict_hierarchical(const MachineCost& m, double bytes, double chunks);
+// `area_bytes`: the shm area (shared_memory only).
+double predict_hierarchical(const MachineCost& m, double bytes, double chunks,
+                            LocalPhases local = LocalPhases::messages, double area_bytes = 0);
+// One host, every rank in the shared-memory allreduce with areas of `area_bytes`.
+double predict_shm(const MachineCost& m, double bytes, double area_bytes);
 // How many pipeline chunks ringtail's hierarchical allreduce cuts `bytes` into
 // with chunks of `chunk_bytes`.
 double hierarchical_chunks(double bytes, double chunk_bytes);

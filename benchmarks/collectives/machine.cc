@@ -6,6 +6,7 @@
 #include <cstring>
 #include <vector>
 
+#include "ringtail/collectives/algorithms/allreduce.h"
 #include "ringtail/collectives/reduce_kernels.h"
 
 namespace ringtail::bench {
@@ -172,6 +173,26 @@ MachineCost measure_machine_cost(Environment& env, const std::string& backend,
     // moves that many flows.
     const int flows = static_cast<int>(std::min(hosts[0].size(), hosts[1].size()));
     m.node_bandwidth = all.beta > 0 ? flows / all.beta : 0;
+  }
+
+  if (m.ranks_per_host > 1) {
+    // Shared memory inside a host: the cost of one step (a one-element shm
+    // allreduce is two), and memcpy with every rank copying at once, as the
+    // shm algorithms do, of buffers well past the cache (the user's buffers
+    // stream through memory; only the segment stays cached).
+    coll::Communicator& local = layout->local();
+    auto shm = coll::make_allreduce(coll::AllreduceKind::shm, local);
+    float one = 1.0f;
+    for (int i = 0; i < 20; ++i) shm->run(&one, 1, coll::DataType::f32, coll::ReduceOp::sum);
+    constexpr int kCalls = 500;
+    env.barrier();
+    const auto start = Clock::now();
+    for (int i = 0; i < kCalls; ++i) shm->run(&one, 1, coll::DataType::f32, coll::ReduceOp::sum);
+    m.shm_alpha = env.max_over_ranks(seconds_since(start)) / (2.0 * kCalls);
+    std::vector<char> from(std::size_t{64} << 20, 1);
+    std::vector<char> to(from.size(), 2);
+    env.barrier();
+    m.copy_beta = env.max_over_ranks(best_copy_seconds(from, to, 3)) / static_cast<double>(from.size());
   }
 
   // gamma: every rank reduces 16 MiB of f32 at once, as in a ring step.

@@ -107,7 +107,9 @@ void print_model(std::ostream& out, const MachineCost& m) {
       << fixed(m.cross.alpha * 1e6, 2) << " us, beta "
       << fixed(m.cross.beta > 0 ? 1 / m.cross.beta / kGB : 0, 3) << " GB/s per flow, "
       << fixed(m.node_bandwidth / kGB, 3) << " GB/s per host; gamma "
-      << fixed(m.gamma > 0 ? 1 / m.gamma / kGB : 0, 2) << " GB/s reduced\n";
+      << fixed(m.gamma > 0 ? 1 / m.gamma / kGB : 0, 2) << " GB/s reduced; shm step "
+      << fixed(m.shm_alpha * 1e6, 2) << " us, copy " << fixed(m.copy_beta > 0 ? 1 / m.copy_beta / kGB : 0, 2)
+      << " GB/s per rank\n";
 }
 
 void write_csv(const std::string& path, const RunInfo& info, const std::vector<Row>& rows) {
@@ -140,6 +142,8 @@ void write_json(const std::string& path, const RunInfo& info, const std::vector<
                     {"cross_beta_s_per_byte", m.cross.beta},
                     {"node_bandwidth_gbs", m.node_bandwidth / kGB},
                     {"gamma_s_per_byte", m.gamma},
+                    {"shm_step_us", m.shm_alpha * 1e6},
+                    {"copy_s_per_byte", m.copy_beta},
                     {"ranks_per_host", m.ranks_per_host},
                     {"link_nominal_gbits", info.link_nominal_gbits}};
   }
