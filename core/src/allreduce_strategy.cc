@@ -3,6 +3,7 @@
 #include "ringtail/collectives/algorithms/allreduce.h"
 #include "ringtail/collectives/error.h"
 #include "ringtail/collectives/log.h"
+#include "ringtail/collectives/algorithms/host_layout.h"
 #include "ringtail/collectives/topology.h"
 
 namespace ringtail::core::detail {
@@ -40,6 +41,33 @@ class AlgorithmAllreduce final : public AllreduceStrategy {
   const std::string name_;
 };
 
+// ringtail's ring, hierarchical or shm allreduce. `one_host_known`: the caller
+// has already seen that every rank shares this host, so shm needs no layout.
+std::unique_ptr<AllreduceStrategy> make_algorithm(const Config& config, coll::Communicator& comm,
+                                                  bool one_host_known) {
+  if (comm.memory() != coll::MemoryKind::host) {
+    throw Error(ErrorKind::unsupported,
+                std::string("RINGTAIL_ALLREDUCE=") + to_string(config.allreduce) +
+                    " runs on host memory; the " + std::string(comm.backend()) +
+                    " backend's buffers are on the device");
+  }
+  coll::AlgorithmOptions options;
+  options.segment_bytes = config.ring_segment_bytes;
+  options.peer_timeout = config.world.timeout;
+  const coll::AllreduceKind kind =
+      config.allreduce == AllreduceAlgorithm::ring  ? coll::AllreduceKind::ring
+      : config.allreduce == AllreduceAlgorithm::shm ? coll::AllreduceKind::shm
+                                                    : coll::AllreduceKind::hierarchical;
+  // Building the host layout is collective over `comm`, as is this call; shm
+  // checks with it that every rank shares this host.
+  std::shared_ptr<coll::HostLayout> hosts;
+  if (kind == coll::AllreduceKind::hierarchical || (kind == coll::AllreduceKind::shm && !one_host_known)) {
+    hosts = coll::HostLayout::create(comm, config.world.hostname);
+  }
+  return std::make_unique<AlgorithmAllreduce>(
+      config.allreduce, coll::make_allreduce(kind, comm, std::move(hosts), options));
+}
+
 // `auto`: on one host the shared-memory allreduce beats the backends at every
 // size and, beside backward, left the training step as fast or faster than
 // Open MPI's allreduce (docs/performance.md); anywhere else the backend's
@@ -51,7 +79,7 @@ std::unique_ptr<AllreduceStrategy> make_automatic(const Config& config, coll::Co
     Config shm = config;
     shm.allreduce = AllreduceAlgorithm::shm;
     try {
-      return make_allreduce_strategy(shm, comm);
+      return make_algorithm(shm, comm, true);
     } catch (const Error& e) {
       // Every rank agreed on the failure (SharedSegment::create), so every
       // rank falls back together.
@@ -71,28 +99,7 @@ std::unique_ptr<AllreduceStrategy> make_allreduce_strategy(const Config& config,
     case AllreduceAlgorithm::automatic: return make_automatic(config, comm);
     case AllreduceAlgorithm::ring:
     case AllreduceAlgorithm::hierarchical:
-    case AllreduceAlgorithm::shm: {
-      if (comm.memory() != coll::MemoryKind::host) {
-        throw Error(ErrorKind::unsupported,
-                    std::string("RINGTAIL_ALLREDUCE=") + to_string(config.allreduce) +
-                        " runs on host memory; the " + std::string(comm.backend()) +
-                        " backend's buffers are on the device");
-      }
-      coll::AlgorithmOptions options;
-      options.segment_bytes = config.ring_segment_bytes;
-      options.peer_timeout = config.world.timeout;
-      // Building the host layout is collective over `comm`, as is this call;
-      // shm checks with it that every rank shares this host.
-      const coll::AllreduceKind kind =
-          config.allreduce == AllreduceAlgorithm::ring  ? coll::AllreduceKind::ring
-          : config.allreduce == AllreduceAlgorithm::shm ? coll::AllreduceKind::shm
-                                                        : coll::AllreduceKind::hierarchical;
-      auto hosts = kind == coll::AllreduceKind::ring
-                       ? nullptr
-                       : coll::HostLayout::create(comm, config.world.hostname);
-      return std::make_unique<AlgorithmAllreduce>(
-          config.allreduce, coll::make_allreduce(kind, comm, std::move(hosts), options));
-    }
+    case AllreduceAlgorithm::shm: return make_algorithm(config, comm, false);
   }
   throw Error(ErrorKind::invalid_argument, "unknown RINGTAIL_ALLREDUCE value");
 }
