@@ -78,7 +78,9 @@ MachineCost measure_machine_cost(Environment& env, const std::string& backend,
   m.hosts = t.num_hosts();
   m.ranks_per_host = *std::max_element(t.ranks_per_host.begin(), t.ranks_per_host.end());
 
-  const std::size_t top = std::min<std::size_t>(max_bytes, std::size_t{64} << 20);
+  // Up to the sweep's largest size, but at least 8 MiB: beta is fitted to the
+  // sizes from 1 MiB up and needs two of them (2 and 8 MiB).
+  const std::size_t top = std::clamp<std::size_t>(max_bytes, std::size_t{8} << 20, std::size_t{64} << 20);
   std::vector<char> out(top, 3);
   std::vector<char> in(top, 4);
   std::vector<double> sizes;
