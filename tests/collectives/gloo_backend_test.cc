@@ -81,34 +81,39 @@ TEST(GlooReduceScatter, ResultMayOverlapTheInput) {
   });
 }
 
+// 100 elements travel in the size's own message, 40000 (160 KB, past the
+// 64 KiB inline payload) in a second one; a mismatch may cross that line either way.
 TEST(GlooPointToPoint, SizeMismatchIsAnErrorAndTheCommunicatorStillWorks) {
   run_on_ranks([](Communicator& world) {
     if (world.rank() < 2) {
-      std::vector<std::int32_t> data(100, world.rank());
       const int peer = 1 - world.rank();
-      for (std::size_t expected : {std::size_t{50}, std::size_t{200}}) {
-        if (world.rank() == 0) {
-          world.send(data.data(), 100, DataType::i32, peer, 3);
-        } else {
-          try {
-            world.recv(data.data(), expected, DataType::i32, peer, 3);
-            ADD_FAILURE() << "a 100-element message was received as " << expected;
-          } catch (const Error& e) {
-            EXPECT_EQ(e.kind(), ErrorKind::mismatch) << e.what();
-            EXPECT_NE(std::string(e.what()).find("expected " + std::to_string(expected * 4) +
-                                                 " bytes, the message has 400"),
-                      std::string::npos)
-                << e.what();
+      for (std::size_t sent : {std::size_t{100}, std::size_t{40000}}) {
+        std::vector<std::int32_t> data(2 * 40000, world.rank());  // room for every expected count
+        for (std::size_t expected : {sent / 2, sent * 2, std::size_t{100} + std::size_t{40000} - sent}) {
+          if (world.rank() == 0) {
+            world.send(data.data(), sent, DataType::i32, peer, 3);
+          } else {
+            try {
+              world.recv(data.data(), expected, DataType::i32, peer, 3);
+              ADD_FAILURE() << "a " << sent << "-element message was received as " << expected;
+            } catch (const Error& e) {
+              EXPECT_EQ(e.kind(), ErrorKind::mismatch) << e.what();
+              EXPECT_NE(std::string(e.what()).find("expected " + std::to_string(expected * 4) +
+                                                   " bytes, the message has " + std::to_string(sent * 4)),
+                        std::string::npos)
+                  << e.what();
+            }
           }
         }
-      }
-      // The message was taken off the connection: the next one is intact.
-      std::vector<std::int32_t> fresh(100, world.rank() == 0 ? 7 : -1);
-      if (world.rank() == 0) {
-        world.send(fresh.data(), fresh.size(), DataType::i32, peer, 3);
-      } else {
-        world.recv(fresh.data(), fresh.size(), DataType::i32, peer, 3);
-        EXPECT_EQ(fresh[99], 7);
+        // The message was taken off the connection: the next one is intact.
+        std::vector<std::int32_t> fresh(sent);
+        for (std::size_t i = 0; i < sent; ++i) fresh[i] = world.rank() == 0 ? static_cast<std::int32_t>(i) : -1;
+        if (world.rank() == 0) {
+          world.send(fresh.data(), fresh.size(), DataType::i32, peer, 3);
+        } else {
+          world.recv(fresh.data(), fresh.size(), DataType::i32, peer, 3);
+          for (std::size_t i = 0; i < sent; ++i) ASSERT_EQ(fresh[i], static_cast<std::int32_t>(i)) << "element " << i;
+        }
       }
     }
     world.barrier();

@@ -84,10 +84,11 @@ class GlooCommunicator final : public Communicator {
 
   std::unique_ptr<::gloo::transport::UnboundBuffer> unbound(const void* data, std::size_t bytes);
 
-  // Point-to-point messages: an 8-byte size, then the payload.
+  // Point-to-point messages: an 8-byte size, with the payload in the same
+  // message up to kInlinePayloadBytes, else in a second message.
   struct Outgoing {
     int peer = -1;
-    std::unique_ptr<std::uint64_t> header;
+    std::unique_ptr<char[]> head_bytes;  // the size, and an inline payload
     std::unique_ptr<::gloo::transport::UnboundBuffer> head;
     std::unique_ptr<::gloo::transport::UnboundBuffer> body;
   };
@@ -96,7 +97,7 @@ class GlooCommunicator final : public Communicator {
   struct Incoming {
     int peer = -1;
     std::uint32_t tag = 0;
-    std::unique_ptr<std::uint64_t> header;
+    std::unique_ptr<char[]> head_bytes;  // room for the size and an inline payload
     std::unique_ptr<::gloo::transport::UnboundBuffer> head;
   };
   Incoming post_header_receive(int peer, std::uint32_t tag);
