@@ -4,9 +4,11 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <memory>
 #include <vector>
 
 #include "ringtail/collectives/algorithms/allreduce.h"
+#include "ringtail/collectives/error.h"
 #include "ringtail/collectives/reduce_kernels.h"
 
 namespace ringtail::bench {
@@ -177,20 +179,33 @@ MachineCost measure_machine_cost(Environment& env, const std::string& backend,
     m.node_bandwidth = all.beta > 0 ? flows / all.beta : 0;
   }
 
-  if (m.ranks_per_host > 1) {
+  if (m.ranks_per_host > 1 && layout->local().memory() == coll::MemoryKind::host) {
     // Shared memory inside a host: the cost of one step (a one-element shm
     // allreduce is two), and memcpy with every rank copying at once, as the
     // shm algorithms do, of buffers well past the cache (the user's buffers
-    // stream through memory; only the segment stays cached).
+    // stream through memory; only the segment stays cached). Without a
+    // segment (a full /dev/shm: every rank agrees) the step stays unmeasured.
     coll::Communicator& local = layout->local();
-    auto shm = coll::make_allreduce(coll::AllreduceKind::shm, local);
-    float one = 1.0f;
-    for (int i = 0; i < 20; ++i) shm->run(&one, 1, coll::DataType::f32, coll::ReduceOp::sum);
+    std::unique_ptr<coll::AllreduceAlgorithm> shm;
+    try {
+      shm = coll::make_allreduce(coll::AllreduceKind::shm, local);
+    } catch (const Error& e) {
+      if (e.kind() != ErrorKind::unsupported) throw;
+      if (env.rank() == 0) std::fprintf(stderr, "ringtail-bench: --model: no shm step: %s\n", e.what());
+    }
     constexpr int kCalls = 500;
-    env.barrier();
-    const auto start = Clock::now();
-    for (int i = 0; i < kCalls; ++i) shm->run(&one, 1, coll::DataType::f32, coll::ReduceOp::sum);
-    m.shm_alpha = env.max_over_ranks(seconds_since(start)) / (2.0 * kCalls);
+    float one = 1.0f;
+    double elapsed = 0;
+    if (shm) {
+      for (int i = 0; i < 20; ++i) shm->run(&one, 1, coll::DataType::f32, coll::ReduceOp::sum);
+      env.barrier();
+      const auto start = Clock::now();
+      for (int i = 0; i < kCalls; ++i) shm->run(&one, 1, coll::DataType::f32, coll::ReduceOp::sum);
+      elapsed = seconds_since(start);
+    } else {
+      env.barrier();
+    }
+    m.shm_alpha = env.max_over_ranks(elapsed) / (2.0 * kCalls);
     std::vector<char> from(std::size_t{64} << 20, 1);
     std::vector<char> to(from.size(), 2);
     env.barrier();

@@ -1,5 +1,6 @@
 #include "options.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <iostream>
@@ -205,7 +206,9 @@ Options parse_options(int argc, char** argv) {
       for (const auto& v : split_list(next())) {
         auto m = coll::parse_phase_method(v);
         if (!m) bad(arg, v, "shm, ring or native");
-        o.local_methods.push_back(*m);
+        if (std::find(o.local_methods.begin(), o.local_methods.end(), *m) == o.local_methods.end()) {
+          o.local_methods.push_back(*m);
+        }
       }
     } else if (arg == "--cross-method") {
       const std::string v = next();

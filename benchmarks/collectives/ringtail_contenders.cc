@@ -101,8 +101,8 @@ void add_ringtail_contenders(Collective op, Environment& env, Contenders& out) {
     }
     for (const std::string& name : o.algorithms) {
       const coll::AllreduceKind kind = *coll::parse_allreduce_kind(name);
-      // On one host hierarchical is the ring inside the host; the row would
-      // repeat "ring".
+      // On one host hierarchical is only its phases inside the host, which
+      // the ring and shm rows measure already.
       if (kind == coll::AllreduceKind::hierarchical && !several_hosts) continue;
       // The shared-memory allreduce spans one machine; it has no allgather.
       if (kind == coll::AllreduceKind::shm && (several_hosts || op != Collective::allreduce)) continue;
@@ -133,7 +133,7 @@ void add_ringtail_contenders(Collective op, Environment& env, Contenders& out) {
                   row, coll::make_allreduce(kind, world, env.layout(backend), options)));
             } else {
               const auto gather_kind = *coll::parse_allgather_kind(name);
-              if (segment != segments.front()) continue;  // allgather has no segments
+              if (segmented && segment != segments.front()) continue;  // allgather has no segments
               out.push_back(std::make_unique<AllgatherRow>(
                   prefix + name + (has_local_phases ? local_suffix(o, local) : ""),
                   coll::make_allgather(gather_kind, world, env.layout(backend), options)));

@@ -58,7 +58,16 @@ class HierarchicalAllgather final : public AllgatherAlgorithm {
       host_begin_[h + 1] = host_begin_[h] + n;
     }
     const std::size_t total = host_begin_[hosts];
-    if (total == 0) return;
+    call_ = {total, ReduceOp::sum};
+    if (total == 0) {
+      // The host's ranks still meet once, so that one called with other
+      // counts fails at once instead of waiting out the timeout.
+      if (shm_ && hosts_->local().size() > 1) {
+        even_offsets(local_offsets_, 0, hosts_->local().size());
+        shm_->allgather(recv, local_offsets_, type, call_);
+      }
+      return;
+    }
     char* work = static_cast<char*>(recv);
     if (!hosts_->hosts_contiguous()) {
       if (work_.size() < total * esize) work_.resize(total * esize);
@@ -135,7 +144,7 @@ class HierarchicalAllgather final : public AllgatherAlgorithm {
     Communicator& local = hosts_->local();
     if (local.size() == 1) return;
     if (shm_) {
-      shm_->allgather(block, local_offsets_, type);
+      shm_->allgather(block, local_offsets_, type, call_);
     } else if (options_.local_method == PhaseMethod::ring) {
       ring_allgather(local, block, local_offsets_, type);
     } else {
@@ -148,6 +157,7 @@ class HierarchicalAllgather final : public AllgatherAlgorithm {
   AlgorithmOptions options_;
   std::vector<std::unique_ptr<AllgatherAlgorithm>> cross_;  // one per piece
   std::unique_ptr<ShmHostPhases> shm_;  // the phases inside the host through shared memory
+  PhaseCall call_;                      // the current call, as the ranks compare it
   std::vector<std::size_t> host_begin_;
   std::vector<std::size_t> local_counts_;
   std::vector<std::size_t> local_offsets_;

@@ -60,7 +60,16 @@ class HierarchicalAllreduce final : public AllreduceAlgorithm {
   // wait on each other in a cycle.
   void do_run(const void* send, void* recv, std::size_t count, DataType type,
               ReduceOp op) override {
-    if (count == 0) return;
+    call_ = {count, op};
+    if (count == 0) {
+      // The host's ranks still meet once, so that one called with another
+      // count fails at once instead of waiting out the timeout.
+      if (shm_) {
+        even_offsets(shards_, 0, hosts_->local().size());
+        shm_->reduce_scatter(send, recv, shards_, type, ReduceOp::sum, call_);
+      }
+      return;
+    }
     const std::size_t esize = size_of(type);
     const std::size_t chunks = chunk_count(count * esize);
     even_offsets(chunk_offsets_, count, static_cast<int>(chunks));
@@ -118,7 +127,7 @@ class HierarchicalAllreduce final : public AllreduceAlgorithm {
     }
     even_offsets(shards_, chunk.count, local.size());
     if (shm_) {
-      shm_->reduce_scatter(chunk.send, chunk.recv, shards_, type, combine);
+      shm_->reduce_scatter(chunk.send, chunk.recv, shards_, type, combine, call_);
       return;
     }
     if (options_.local_method == PhaseMethod::ring) {
@@ -170,7 +179,7 @@ class HierarchicalAllreduce final : public AllreduceAlgorithm {
     if (local.size() == 1) return;
     even_offsets(shards_, chunk.count, local.size());
     if (shm_) {
-      shm_->allgather(chunk.recv, shards_, type);
+      shm_->allgather(chunk.recv, shards_, type, call_);
       return;
     }
     if (options_.local_method == PhaseMethod::ring) {
@@ -191,6 +200,7 @@ class HierarchicalAllreduce final : public AllreduceAlgorithm {
   AlgorithmOptions options_;
   bool pipelined_ = false;  // more than one host, all phases on host memory
   std::unique_ptr<ShmHostPhases> shm_;  // local phases through shared memory; this thread only
+  PhaseCall call_;                      // the current call, as the ranks compare it
   std::vector<std::unique_ptr<AllreduceAlgorithm>> cross_;  // one per piece; pipeline thread only
   // This thread only (the local phases):
   std::vector<std::size_t> chunk_offsets_;

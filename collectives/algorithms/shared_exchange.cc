@@ -55,9 +55,11 @@ SharedExchange::Control* SharedExchange::control(int i) const {
 }
 
 CallDescription SharedExchange::describe(std::size_t count, DataType type, ReduceOp op,
-                                         unsigned collective) {
-  return {count, static_cast<std::uint32_t>(type) << 16 | static_cast<std::uint32_t>(op) << 8 |
-                     (collective & 0xFF)};
+                                         unsigned collective, std::uint32_t shape) {
+  return {count,
+          static_cast<std::uint32_t>(type) << 16 | static_cast<std::uint32_t>(op) << 8 |
+              (collective & 0xFF),
+          shape};
 }
 
 void SharedExchange::step(const CallDescription* call) {
@@ -83,7 +85,8 @@ void SharedExchange::step(const CallDescription* call) {
   // Every rank reads the same descriptions and reaches the same verdict.
   for (int j = 0; j < n_; ++j) {
     const CallDescription& theirs = control(j)->calls[slot];
-    if (theirs.count != call->count || theirs.type_and_op != call->type_and_op) {
+    if (theirs.count != call->count || theirs.type_and_op != call->type_and_op ||
+        theirs.shape != call->shape) {
       fail_mismatch(j, *call, theirs);
     }
   }
@@ -93,12 +96,18 @@ void SharedExchange::fail_mismatch(int other, const CallDescription& mine,
                                    const CallDescription& theirs) const {
   const bool same_type = (mine.type_and_op >> 16) == (theirs.type_and_op >> 16);
   const bool same_rest = (mine.type_and_op & 0xFFFF) == (theirs.type_and_op & 0xFFFF);
+  const bool same_count = mine.count == theirs.count;
+  std::string detail;
+  if (!same_rest) {
+    detail = same_type && same_count ? " and another reduce op or collective"
+                                     : " (or another reduce op or collective)";
+  } else if (mine.shape != theirs.shape && same_type && same_count) {
+    detail = ", cut into other blocks (or at another step of the call)";
+  }
   throw Error(ErrorKind::mismatch,
               std::string(what_) + ": rank " + std::to_string(rank_) + " called with " +
                   described(mine) + " but rank " + std::to_string(other) + " with " +
-                  described(theirs) +
-                  (same_rest ? "" : same_type ? " and another reduce op or collective"
-                                              : " (or another reduce op or collective)"));
+                  described(theirs) + detail);
 }
 
 }  // namespace ringtail::coll::detail

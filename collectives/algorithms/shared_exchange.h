@@ -28,6 +28,7 @@ namespace ringtail::coll::detail {
 struct CallDescription {
   std::uint64_t count = 0;
   std::uint32_t type_and_op = 0;  // dtype, op and collective packed by describe()
+  std::uint32_t shape = 0;        // whatever else must agree (a hash of the cut, the step's index)
 };
 
 class SharedExchange {
@@ -49,11 +50,15 @@ class SharedExchange {
   // Announces the next step and waits for every rank to announce it.
   void arrive_and_wait() { step(nullptr); }
   // The same, saying what call this step belongs to; throws ErrorKind::mismatch
-  // (on every rank) when the ranks' descriptions differ.
+  // (on every rank) when the ranks' descriptions differ. A caller that
+  // describes some steps of a call and not others must make every rank
+  // describe the same steps (a step without a description leaves its slot as
+  // it was); the phases describe every step.
   void arrive_and_wait(const CallDescription& call) { step(&call); }
 
   // dtype, op and collective in one word (collective: a small tag per caller).
-  static CallDescription describe(std::size_t count, DataType type, ReduceOp op, unsigned collective);
+  static CallDescription describe(std::size_t count, DataType type, ReduceOp op, unsigned collective,
+                                  std::uint32_t shape = 0);
 
  private:
   struct Control;

@@ -1,6 +1,7 @@
 #include "shm_host_phases.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <string>
 
@@ -23,6 +24,23 @@ std::size_t steps_for(const std::vector<std::size_t>& shards, std::size_t per_st
   std::size_t largest = 0;
   for (std::size_t j = 0; j + 1 < shards.size(); ++j) largest = std::max(largest, shards[j + 1] - shards[j]);
   return std::max<std::size_t>(1, (largest + per_step - 1) / per_step);
+}
+
+// What every rank compares at each step of a call besides count, dtype and
+// op: the cut (FNV-1a over the offsets) mixed with the step's index, so ranks
+// that agree on the total but cut it differently, or stand at different steps
+// of their calls, fail together.
+std::uint32_t hash_of(const std::vector<std::size_t>& shards) {
+  std::uint32_t hash = 2166136261U;
+  for (std::size_t offset : shards) {
+    for (int byte = 0; byte < 8; ++byte) {
+      hash = (hash ^ static_cast<std::uint32_t>(offset >> (8 * byte) & 0xFF)) * 16777619U;
+    }
+  }
+  return hash;
+}
+std::uint32_t shape_at(std::uint32_t cut, std::size_t k) {
+  return cut ^ static_cast<std::uint32_t>(k * 0x9E3779B9U);
 }
 
 // [begin, end) of shard j's elements moved at step k.
@@ -48,12 +66,13 @@ unsigned char* ShmHostPhases::half(int owner, unsigned parity) const {
 
 void ShmHostPhases::reduce_scatter(const void* send, void* recv,
                                    const std::vector<std::size_t>& shards, DataType type,
-                                   ReduceOp op) {
+                                   ReduceOp op, const PhaseCall& call) {
   const std::size_t esize = size_of(type);
   const std::size_t per_step = std::max<std::size_t>(1, part_bytes_ / esize);
   const auto* in = static_cast<const unsigned char*>(send);
   auto* out = static_cast<unsigned char*>(recv);
   const std::size_t steps = steps_for(shards, per_step);
+  const std::uint32_t cut = hash_of(shards);
   for (std::size_t k = 0; k < steps; ++k) {
     const unsigned parity = exchange_.next_parity();
     for (int j = 0; j < n_; ++j) {
@@ -62,12 +81,8 @@ void ShmHostPhases::reduce_scatter(const void* send, void* recv,
         std::memcpy(half(rank_, parity) + part_bytes_ * j, in + begin * esize, (end - begin) * esize);
       }
     }
-    if (k == 0) {
-      exchange_.arrive_and_wait(
-          SharedExchange::describe(shards.back(), type, op, kReduceScatterTag));
-    } else {
-      exchange_.arrive_and_wait();
-    }
+    exchange_.arrive_and_wait(
+        SharedExchange::describe(call.count, type, call.op, kReduceScatterTag, shape_at(cut, k)));
     const auto [begin, end] = piece(shards, rank_, k, per_step);
     if (end == begin) continue;
     unsigned char* dst = out + begin * esize;
@@ -86,22 +101,20 @@ void ShmHostPhases::reduce_scatter(const void* send, void* recv,
   }
 }
 
-void ShmHostPhases::allgather(void* buffer, const std::vector<std::size_t>& shards, DataType type) {
+void ShmHostPhases::allgather(void* buffer, const std::vector<std::size_t>& shards, DataType type,
+                              const PhaseCall& call) {
   const std::size_t esize = size_of(type);
   const std::size_t per_step = std::max<std::size_t>(1, half_bytes_ / esize);
   auto* data = static_cast<unsigned char*>(buffer);
   const std::size_t steps = steps_for(shards, per_step);
+  const std::uint32_t cut = hash_of(shards);
   for (std::size_t k = 0; k < steps; ++k) {
     const unsigned parity = exchange_.next_parity();
     if (const auto [begin, end] = piece(shards, rank_, k, per_step); end > begin) {
       std::memcpy(half(rank_, parity), data + begin * esize, (end - begin) * esize);
     }
-    if (k == 0) {
-      exchange_.arrive_and_wait(
-          SharedExchange::describe(shards.back(), type, ReduceOp::sum, kAllgatherTag));
-    } else {
-      exchange_.arrive_and_wait();
-    }
+    exchange_.arrive_and_wait(
+        SharedExchange::describe(call.count, type, call.op, kAllgatherTag, shape_at(cut, k)));
     for (int j = 0; j < n_; ++j) {
       const auto [begin, end] = piece(shards, j, k, per_step);
       if (j != rank_ && end > begin) {

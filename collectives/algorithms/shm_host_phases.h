@@ -24,6 +24,15 @@
 
 namespace ringtail::coll::detail {
 
+// The call a phase belongs to, as the caller was called (the whole buffer's
+// count, average rather than the sum it runs as): every rank compares it, with
+// the phase's cut and step, at every step, and a disagreement fails every rank
+// of the host with ErrorKind::mismatch.
+struct PhaseCall {
+  std::size_t count = 0;
+  ReduceOp op = ReduceOp::sum;
+};
+
 class ShmHostPhases {
  public:
   // Collective over `local` (more than one rank, one machine, host memory).
@@ -34,9 +43,10 @@ class ShmHostPhases {
   // of this rank holds op over all ranks' send shards; recv's other shards are
   // untouched (send may equal recv). `op` is sum, prod, min or max.
   void reduce_scatter(const void* send, void* recv, const std::vector<std::size_t>& shards,
-                      DataType type, ReduceOp op);
+                      DataType type, ReduceOp op, const PhaseCall& call);
   // Every rank's shard of `buffer` (in place on that rank) lands in every rank's buffer.
-  void allgather(void* buffer, const std::vector<std::size_t>& shards, DataType type);
+  void allgather(void* buffer, const std::vector<std::size_t>& shards, DataType type,
+                 const PhaseCall& call);
 
  private:
   unsigned char* half(int owner, unsigned parity) const;

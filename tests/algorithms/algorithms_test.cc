@@ -219,6 +219,49 @@ TEST(ShmAllreduceErrorsTest, DisagreementAndAMissingRankFailWithNamedErrors) {
     check_reduced(fresh.data(), 1000, DataType::f32, ReduceOp::sum, world.size(),
                   "hierarchical (shm inside the host) after a mismatch");
 
+    // Every other disagreement the phase can see fails every rank at once too,
+    // never after the timeout (5 s here) and never with a wrong answer: average
+    // against sum (both run as a sum inside the host), a count of 0 against
+    // 10, and an allgather whose blocks add up to the same total but are cut
+    // differently.
+    AlgorithmOptions patient_shm = shm_local;
+    patient_shm.peer_timeout = std::chrono::seconds(5);
+    auto h5 = coll::make_allreduce(AllreduceKind::hierarchical, world, one_host, patient_shm);
+    auto expect_mismatch = [&](const char* what, auto&& call) {
+      try {
+        call();
+        ADD_FAILURE() << what << " was accepted";
+      } catch (const Error& e) {
+        EXPECT_EQ(e.kind(), ErrorKind::mismatch) << what << ": " << e.what();
+      }
+    };
+    expect_mismatch("average against sum", [&] {
+      h5->run(data.data(), 10, DataType::f32, world.rank() == 0 ? ReduceOp::average : ReduceOp::sum);
+    });
+    expect_mismatch("a count of 0 against 10", [&] {
+      h5->run(data.data(), world.rank() == 0 ? 0 : 10, DataType::f32, ReduceOp::sum);
+    });
+    auto g = coll::make_allgather(AllgatherKind::hierarchical, world, one_host, patient_shm);
+    const auto n = static_cast<std::size_t>(world.size());
+    const auto me = static_cast<std::size_t>(world.rank());
+    std::vector<std::size_t> cut(n, 4);  // every rank's total is 4 n, each cuts it its own way
+    cut[me] = 6;
+    cut[(me + 1) % n] = 2;
+    std::vector<float> gathered(4 * n, 0.0f);
+    std::vector<float> mine(cut[me], 1.0f);
+    expect_mismatch("allgather blocks cut differently", [&] {
+      g->run(mine.data(), gathered.data(), cut, DataType::f32);
+    });
+    fresh = filled(world.rank(), 1000, DataType::f32, ReduceOp::sum);
+    h5->run(fresh.data(), 1000, DataType::f32, ReduceOp::sum);
+    check_reduced(fresh.data(), 1000, DataType::f32, ReduceOp::sum, world.size(),
+                  "hierarchical (shm inside the host) after three mismatches");
+    std::vector<float> block(4, static_cast<float>(world.rank()));
+    g->run(block.data(), gathered.data(), std::vector<std::size_t>(n, 4), DataType::f32);
+    for (std::size_t i = 0; i < gathered.size(); ++i) {
+      ASSERT_EQ(gathered[i], static_cast<float>(i / 4)) << "allgather after a mismatch, element " << i;
+    }
+
     // Shared memory cannot carry the phase across hosts.
     AlgorithmOptions shm_cross;
     shm_cross.cross_method = PhaseMethod::shm;

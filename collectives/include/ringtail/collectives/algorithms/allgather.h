@@ -1,6 +1,7 @@
 #pragma once
 // Allgather algorithms, built like the allreduce ones (allreduce.h): once per
-// (communicator, layout), run() many times.
+// (communicator, layout), collectively and in the same order on every rank,
+// run() many times.
 
 #include <cstddef>
 #include <memory>

@@ -8,7 +8,10 @@
 //   allreduce->run(send, recv, count, DataType::f32, ReduceOp::average);
 //
 // Every rank of the world calls run() with the same count, dtype and op, in the
-// same order as its other collectives on these communicators (as with MPI). The
+// same order as its other collectives on these communicators (as with MPI).
+// Building shm, hierarchical and auto objects is collective too (they map a
+// shared-memory segment with the other ranks of their host): every rank builds
+// the same algorithms in the same order. The
 // algorithm keeps references to `world` and shares ownership of the layout; the
 // caller keeps `world` alive while the algorithm exists.
 
