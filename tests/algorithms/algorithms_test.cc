@@ -17,7 +17,7 @@
 #include <tuple>
 
 #include "layouts.h"
-#include "reference.h"
+#include "reference_check.h"
 #include "ringtail/collectives/algorithms/allgather.h"
 #include "ringtail/collectives/algorithms/allreduce.h"
 #include "ringtail/collectives/error.h"
@@ -47,22 +47,6 @@ std::vector<std::size_t> counts_for(int size) {
 }
 
 const std::vector<ReduceOp> kEveryOp(std::begin(coll::kAllReduceOps), std::end(coll::kAllReduceOps));
-
-std::size_t check_reduced(const void* result, std::size_t count, DataType type, ReduceOp op,
-                          int size, const std::string& what) {
-  std::size_t wrong = 0;
-  for (std::size_t i = 0; i < count; ++i) {
-    const double expected = expected_reduction(size, i, type, op);
-    const double got = load(result, i, type);
-    if (std::abs(got - expected) > tolerance(type, std::abs(expected), size)) {
-      if (wrong++ < 3) {
-        ADD_FAILURE() << what << ": element " << i << " is " << got << ", expected " << expected;
-      }
-    }
-  }
-  EXPECT_EQ(wrong, 0u) << what << ": " << wrong << " of " << count << " elements wrong";
-  return wrong;
-}
 
 std::string describe(coll::AllreduceAlgorithm& a, DataType type, ReduceOp op, std::size_t count,
                      bool in_place, const std::string& extra = "") {

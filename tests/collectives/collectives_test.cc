@@ -7,7 +7,7 @@
 #include <numeric>
 #include <tuple>
 
-#include "reference.h"
+#include "reference_check.h"
 #include "ringtail/collectives/error.h"
 #include "ringtail/collectives/topology.h"
 #include "ringtail_test/ranks.h"
@@ -21,21 +21,6 @@ using coll::ReduceOp;
 
 const std::size_t kCounts[] = {0, 1, 7, 1023, 1000003};
 
-void expect_reduced(const void* result, std::size_t count, DataType type, ReduceOp op, int size,
-                    const std::string& what) {
-  std::size_t wrong = 0;
-  for (std::size_t i = 0; i < count; ++i) {
-    const double expected = expected_reduction(size, i, type, op);
-    const double got = load(result, i, type);
-    if (std::abs(got - expected) > tolerance(type, std::abs(expected), size)) {
-      if (wrong++ < 3) {
-        ADD_FAILURE() << what << ": element " << i << " is " << got << ", expected " << expected;
-      }
-    }
-  }
-  EXPECT_EQ(wrong, 0u) << what << ": " << wrong << " of " << count << " elements wrong";
-}
-
 class AllreduceTest : public ::testing::TestWithParam<std::tuple<DataType, ReduceOp>> {};
 
 TEST_P(AllreduceTest, MatchesReferenceForEveryCountInAndOutOfPlace) {
@@ -47,7 +32,7 @@ TEST_P(AllreduceTest, MatchesReferenceForEveryCountInAndOutOfPlace) {
         std::vector<char> recv(send.size());
         void* out = in_place ? send.data() : recv.data();
         world.allreduce(send.data(), out, count, type, op);
-        expect_reduced(out, count, type, op, world.size(),
+        check_reduced(out, count, type, op, world.size(),
                        "allreduce " + std::string(to_string(type)) + " " +
                            std::string(to_string(op)) + " count " + std::to_string(count) +
                            (in_place ? " in place" : ""));
