@@ -10,6 +10,21 @@ namespace {
 
 int wrap(int value, int n) { return ((value % n) + n) % n; }
 
+// How many segments every block is cut into (0: nothing to move), the same
+// number for every block, so sender and receiver agree on each segment's size
+// without talking; `scratch` grows to hold the largest segment.
+std::size_t plan_segments(const std::vector<std::size_t>& offsets, int n, std::size_t segment_elems,
+                          std::size_t esize, std::vector<char>& scratch) {
+  std::size_t longest = 0;
+  for (int j = 0; j < n; ++j) longest = std::max(longest, offsets[j + 1] - offsets[j]);
+  if (longest == 0) return 0;
+  segment_elems = std::max<std::size_t>(segment_elems, 1);
+  const std::size_t segments = (longest + segment_elems - 1) / segment_elems;
+  const std::size_t scratch_bytes = ((longest + segments - 1) / segments) * esize;
+  if (scratch.size() < scratch_bytes) scratch.resize(scratch_bytes);
+  return segments;
+}
+
 }  // namespace
 
 // Rank r ends with block r: at step t it sends block r-t-1 and receives block
@@ -27,15 +42,8 @@ void ring_reduce_scatter(Communicator& comm, const void* send, void* recv,
   const auto* in = static_cast<const char*>(send);
   auto* out = static_cast<char*>(recv);
 
-  // Every block is cut into the same number of segments, so sender and
-  // receiver agree on each segment's size without talking.
-  std::size_t longest = 0;
-  for (int j = 0; j < n; ++j) longest = std::max(longest, offsets[j + 1] - offsets[j]);
-  if (longest == 0) return;
-  segment_elems = std::max<std::size_t>(segment_elems, 1);
-  const std::size_t segments = (longest + segment_elems - 1) / segment_elems;
-  const std::size_t scratch_bytes = ((longest + segments - 1) / segments) * esize;
-  if (scratch.size() < scratch_bytes) scratch.resize(scratch_bytes);
+  const std::size_t segments = plan_segments(offsets, n, segment_elems, esize, scratch);
+  if (segments == 0) return;
 
   for (int t = 0; t < n - 1; ++t) {
     const int out_block = wrap(r - t - 1, n);
@@ -90,13 +98,8 @@ void ring_allreduce_segmented(Communicator& comm, const void* send, void* recv,
   const auto* in = static_cast<const char*>(send);
   auto* out = static_cast<char*>(recv);
 
-  std::size_t longest = 0;
-  for (int j = 0; j < n; ++j) longest = std::max(longest, offsets[j + 1] - offsets[j]);
-  if (longest == 0) return;
-  segment_elems = std::max<std::size_t>(segment_elems, 1);
-  const std::size_t segments = (longest + segment_elems - 1) / segment_elems;
-  const std::size_t scratch_bytes = ((longest + segments - 1) / segments) * esize;
-  if (scratch.size() < scratch_bytes) scratch.resize(scratch_bytes);
+  const std::size_t segments = plan_segments(offsets, n, segment_elems, esize, scratch);
+  if (segments == 0) return;
 
   // Element range of segment s of block j.
   auto segment = [&](int j, std::size_t s, std::size_t* begin, std::size_t* count) {
