@@ -139,6 +139,19 @@ std::size_t segments_named_for_this_process() {
   return found;
 }
 
+// Runs `call`, which must throw ringtail::Error of `kind` with `needle` in its
+// message (any message when `needle` is empty).
+template <typename Call>
+void expect_error(ErrorKind kind, const std::string& needle, const std::string& what, Call&& call) {
+  try {
+    call();
+    ADD_FAILURE() << what << " was accepted";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), kind) << what << ": " << e.what();
+    EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << what << ": " << e.what();
+  }
+}
+
 TEST(ShmAllreduceErrorsTest, DisagreementAndAMissingRankFailWithNamedErrors) {
   run_on_ranks([](Communicator& world) {
     auto shm = coll::make_allreduce(AllreduceKind::shm, world);
@@ -152,13 +165,8 @@ TEST(ShmAllreduceErrorsTest, DisagreementAndAMissingRankFailWithNamedErrors) {
     // Ranks that disagree on the count all fail, and the object stays usable.
     std::vector<float> data(64, 1.0f);
     const std::size_t count = world.rank() == 0 ? 10 : 11;
-    try {
-      shm->run(data.data(), count, DataType::f32, ReduceOp::sum);
-      ADD_FAILURE() << "different counts were accepted";
-    } catch (const Error& e) {
-      EXPECT_EQ(e.kind(), ErrorKind::mismatch) << e.what();
-      EXPECT_NE(std::string(e.what()).find("10 x f32"), std::string::npos) << e.what();
-    }
+    expect_error(ErrorKind::mismatch, "10 x f32", "different counts",
+                 [&] { shm->run(data.data(), count, DataType::f32, ReduceOp::sum); });
     std::vector<char> again = filled(world.rank(), 1000, DataType::f32, ReduceOp::sum);
     shm->run(again.data(), 1000, DataType::f32, ReduceOp::sum);
     check_reduced(again.data(), 1000, DataType::f32, ReduceOp::sum, world.size(), "shm after a mismatch");
@@ -169,19 +177,10 @@ TEST(ShmAllreduceErrorsTest, DisagreementAndAMissingRankFailWithNamedErrors) {
     short_wait.peer_timeout = std::chrono::milliseconds(300);
     auto impatient = coll::make_allreduce(AllreduceKind::shm, world, nullptr, short_wait);
     if (world.rank() != 0) {
-      try {
-        impatient->run(again.data(), 1000, DataType::f32, ReduceOp::sum);
-        ADD_FAILURE() << "an allreduce without rank 0 completed";
-      } catch (const Error& e) {
-        EXPECT_EQ(e.kind(), ErrorKind::timeout) << e.what();
-        EXPECT_NE(std::string(e.what()).find("rank 0 did not arrive"), std::string::npos) << e.what();
-      }
-      try {
-        impatient->run(again.data(), 1000, DataType::f32, ReduceOp::sum);
-        ADD_FAILURE() << "a timed-out shm allreduce ran again";
-      } catch (const Error& e) {
-        EXPECT_EQ(e.kind(), ErrorKind::peer_lost) << e.what();
-      }
+      auto run_without_rank_0 = [&] { impatient->run(again.data(), 1000, DataType::f32, ReduceOp::sum); };
+      expect_error(ErrorKind::timeout, "rank 0 did not arrive", "an allreduce without rank 0",
+                   run_without_rank_0);
+      expect_error(ErrorKind::peer_lost, "", "a timed-out shm allreduce run again", run_without_rank_0);
     }
     world.barrier();
 
@@ -191,13 +190,8 @@ TEST(ShmAllreduceErrorsTest, DisagreementAndAMissingRankFailWithNamedErrors) {
     AlgorithmOptions shm_local;
     shm_local.local_method = PhaseMethod::shm;
     auto h = coll::make_allreduce(AllreduceKind::hierarchical, world, one_host, shm_local);
-    try {
-      h->run(data.data(), count, DataType::f32, ReduceOp::sum);
-      ADD_FAILURE() << "different counts were accepted by the shm phase";
-    } catch (const Error& e) {
-      EXPECT_EQ(e.kind(), ErrorKind::mismatch) << e.what();
-      EXPECT_NE(std::string(e.what()).find("10 x f32"), std::string::npos) << e.what();
-    }
+    expect_error(ErrorKind::mismatch, "10 x f32", "different counts in the shm phase",
+                 [&] { h->run(data.data(), count, DataType::f32, ReduceOp::sum); });
     std::vector<char> fresh = filled(world.rank(), 1000, DataType::f32, ReduceOp::sum);
     h->run(fresh.data(), 1000, DataType::f32, ReduceOp::sum);
     check_reduced(fresh.data(), 1000, DataType::f32, ReduceOp::sum, world.size(),
@@ -211,14 +205,7 @@ TEST(ShmAllreduceErrorsTest, DisagreementAndAMissingRankFailWithNamedErrors) {
     AlgorithmOptions patient_shm = shm_local;
     patient_shm.peer_timeout = std::chrono::seconds(5);
     auto h5 = coll::make_allreduce(AllreduceKind::hierarchical, world, one_host, patient_shm);
-    auto expect_mismatch = [&](const char* what, auto&& call) {
-      try {
-        call();
-        ADD_FAILURE() << what << " was accepted";
-      } catch (const Error& e) {
-        EXPECT_EQ(e.kind(), ErrorKind::mismatch) << what << ": " << e.what();
-      }
-    };
+    auto expect_mismatch = [](const char* what, auto&& call) { expect_error(ErrorKind::mismatch, "", what, call); };
     expect_mismatch("average against sum", [&] {
       h5->run(data.data(), 10, DataType::f32, world.rank() == 0 ? ReduceOp::average : ReduceOp::sum);
     });
@@ -249,23 +236,13 @@ TEST(ShmAllreduceErrorsTest, DisagreementAndAMissingRankFailWithNamedErrors) {
     // Shared memory cannot carry the phase across hosts.
     AlgorithmOptions shm_cross;
     shm_cross.cross_method = PhaseMethod::shm;
-    try {
-      coll::make_allreduce(AllreduceKind::hierarchical, world, one_host, shm_cross);
-      ADD_FAILURE() << "a cross-host phase through shared memory was accepted";
-    } catch (const Error& e) {
-      EXPECT_EQ(e.kind(), ErrorKind::invalid_argument) << e.what();
-      EXPECT_NE(std::string(e.what()).find("cross method shm"), std::string::npos) << e.what();
-    }
+    expect_error(ErrorKind::invalid_argument, "cross method shm", "a cross-host phase through shared memory",
+                 [&] { coll::make_allreduce(AllreduceKind::hierarchical, world, one_host, shm_cross); });
 
     // A layout with several hosts is refused up front.
     auto two_hosts = HostLayout::create(world, world.rank() == 0 ? "host-a" : "host-b");
-    try {
-      coll::make_allreduce(AllreduceKind::shm, world, two_hosts);
-      ADD_FAILURE() << "shm across two hosts was accepted";
-    } catch (const Error& e) {
-      EXPECT_EQ(e.kind(), ErrorKind::invalid_argument) << e.what();
-      EXPECT_NE(std::string(e.what()).find("one host"), std::string::npos) << e.what();
-    }
+    expect_error(ErrorKind::invalid_argument, "one host", "shm across two hosts",
+                 [&] { coll::make_allreduce(AllreduceKind::shm, world, two_hosts); });
   });
 }
 
