@@ -23,7 +23,7 @@ bool wants(const Options& o, const std::string& peer) {
   return std::find(o.peers.begin(), o.peers.end(), peer) != o.peers.end();
 }
 
-// A size the row's name carries after `key` (" seg=", " chunk="), or `fallback`.
+// A size the row's name carries after `key` (" area=", " chunk="), or `fallback`.
 double size_in_name(const std::string& contender, const char* key, double fallback) {
   const std::size_t at = contender.find(key);
   if (at == std::string::npos) return fallback;
@@ -61,7 +61,8 @@ double model_seconds(const Row& r, const MachineCost& m, const Options& o) {
   const double n = static_cast<double>(r.shape.bytes);
   const std::string& c = r.contender;
   auto has = [&](const char* s) { return c.find(s) != std::string::npos; };
-  const double area = size_in_name(c, " seg=", static_cast<double>(coll::kDefaultShmAreaBytes));
+  // The swept area of an shm row; the hierarchical rows keep the default.
+  const double area = size_in_name(c, " area=", static_cast<double>(coll::kDefaultShmAreaBytes));
   if (has("/hierarchical")) {
     return predict_hierarchical(m, n, hierarchical_chunks_of(c, n, o), local_phases_of(c, o), area);
   }

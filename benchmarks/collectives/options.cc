@@ -93,7 +93,8 @@ ringtail rows (every backend x algorithm):
                            store that rank 0 makes)
       --algorithms LIST    native,ring,hierarchical,shm,auto (default all; hierarchical only
                            with several hosts, shm only on one host and for allreduce)
-      --segments LIST      ring segment sizes to compare (default: the built-in default)
+      --segments LIST      ring segment sizes to compare, and shm area sizes for the shm
+                           rows (default: the built-in defaults)
       --chunks LIST        hierarchical pipeline chunk sizes to compare (default: the
                            built-in default; a chunk as large as the buffer: no pipeline)
       --local-method LIST  hierarchical phases inside hosts to compare: shm, ring or native

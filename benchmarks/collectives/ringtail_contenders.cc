@@ -74,8 +74,9 @@ class NativeRow final : public Contender {
   std::vector<std::size_t> counts_;
 };
 
-std::string segment_suffix(std::size_t segment) {
-  return segment == 0 ? "" : " seg=" + format_bytes(segment);
+// The swept size is the ring's segment, or the area of the shm allreduce.
+std::string segment_suffix(std::size_t segment, bool shm) {
+  return segment == 0 ? "" : (shm ? " area=" : " seg=") + format_bytes(segment);
 }
 
 std::string chunk_suffix(std::size_t chunk) { return chunk == 0 ? "" : " chunk=" + format_bytes(chunk); }
@@ -122,11 +123,12 @@ void add_ringtail_contenders(Collective op, Environment& env, Contenders& out) {
         for (std::size_t chunk : chunks) {
           for (coll::PhaseMethod local : locals) {
             coll::AlgorithmOptions options;
-            options.segment_bytes = segment;
+            const bool shm = kind == coll::AllreduceKind::shm;
+            (shm ? options.shm_area_bytes : options.segment_bytes) = segment;
             options.pipeline_chunk_bytes = chunk;
             options.local_method = local;
             options.cross_method = o.cross_method;
-            const std::string row = prefix + name + segment_suffix(segment) + chunk_suffix(chunk) +
+            const std::string row = prefix + name + segment_suffix(segment, shm) + chunk_suffix(chunk) +
                                     (has_local_phases ? local_suffix(o, local) : "");
             if (op == Collective::allreduce) {
               out.push_back(std::make_unique<AllreduceRow>(

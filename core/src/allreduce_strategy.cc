@@ -53,6 +53,7 @@ std::unique_ptr<AllreduceStrategy> make_algorithm(const Config& config, coll::Co
   }
   coll::AlgorithmOptions options;
   options.segment_bytes = config.ring_segment_bytes;
+  options.shm_area_bytes = config.shm_area_bytes;
   options.peer_timeout = config.world.timeout;
   const coll::AllreduceKind kind =
       config.allreduce == AllreduceAlgorithm::ring  ? coll::AllreduceKind::ring

@@ -153,6 +153,13 @@ const std::map<std::string, Variable>& variables() {
         [](Config& c, auto& n, auto& v) {
           c.ring_segment_bytes = std::size_t(parse_integer(n, v, 0, 1LL << 32));
         }}},
+      // The shm segment holds ranks^2 areas, so 16 MiB areas already take
+      // 1 GiB of /dev/shm on 8 ranks; larger ones are a mistake, not tuning.
+      {"RINGTAIL_SHM_AREA_BYTES",
+       {"area of the shared-memory allreduce and hierarchical phases (0: measured default)",
+        [](Config& c, auto& n, auto& v) {
+          c.shm_area_bytes = std::size_t(parse_integer(n, v, 0, 1LL << 24));
+        }}},
       {"RINGTAIL_LOCAL_BACKEND",
        {"hierarchical allreduce: backend inside a host",
         [](Config& c, auto&, auto& v) { c.local_backend = v; }}},

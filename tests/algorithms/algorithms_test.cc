@@ -88,6 +88,7 @@ void exercise_segmented(AllreduceKind kind, Communicator& world, DataType type,
                         const std::vector<ReduceOp>& large_ops) {
   AlgorithmOptions tiny;
   tiny.segment_bytes = kTinySegment;
+  tiny.shm_area_bytes = kTinySegment;
   auto small = coll::make_allreduce(kind, world, nullptr, tiny);
   exercise_allreduce(*small, world, type, " (64-byte segments)");
 
@@ -372,7 +373,7 @@ TEST_P(AllgatherAlgorithmsTest, EveryKindGathersUnevenBlocksInRankOrder) {
       AlgorithmOptions ring_local;
       ring_local.local_method = PhaseMethod::ring;
       AlgorithmOptions tiny_shm_local;
-      tiny_shm_local.segment_bytes = kTinySegment;
+      tiny_shm_local.shm_area_bytes = kTinySegment;
       for (const AlgorithmOptions& options : {AlgorithmOptions{}, native_local, ring_local, tiny_shm_local}) {
         auto h = coll::make_allgather(AllgatherKind::hierarchical, world, hosts, options);
         exercise_allgather(*h, world, type, " on hosts " + layout.name);
@@ -500,9 +501,9 @@ TEST(ClusterHierarchicalTest, RealHostsGiveTheExpectedTopologyAndCorrectResults)
     auto hosts = HostLayout::create(world, "");
     ASSERT_EQ(hosts->num_hosts(), std::atoi(expected)) << "host " << hosts->topology().hostname;
     for (AllreduceKind kind : {AllreduceKind::hierarchical, AllreduceKind::ring, AllreduceKind::automatic}) {
-      for (AlgorithmOptions options : {AlgorithmOptions{}, AlgorithmOptions{kTinySegment, PhaseMethod::native, PhaseMethod::native, kTinyChunk},
-                                       AlgorithmOptions{kTinySegment, PhaseMethod::ring, PhaseMethod::ring, kTinyChunk},
-                                       AlgorithmOptions{kTinySegment, PhaseMethod::shm, PhaseMethod::ring, kTinyChunk}}) {
+      for (AlgorithmOptions options : {AlgorithmOptions{}, AlgorithmOptions{kTinySegment, kTinySegment, PhaseMethod::native, PhaseMethod::native, kTinyChunk},
+                                       AlgorithmOptions{kTinySegment, kTinySegment, PhaseMethod::ring, PhaseMethod::ring, kTinyChunk},
+                                       AlgorithmOptions{kTinySegment, kTinySegment, PhaseMethod::shm, PhaseMethod::ring, kTinyChunk}}) {
         auto a = coll::make_allreduce(kind, world, hosts, options);
         for (DataType type : {DataType::f32, DataType::bf16, DataType::i64}) {
           exercise_allreduce(*a, world, type, " on real hosts");

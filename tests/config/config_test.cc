@@ -43,6 +43,8 @@ TEST(Config, ParsesEveryKindOfValue) {
                                            {"RINGTAIL_CHECK_ACROSS_RANKS", "yes"},
                                            {"RINGTAIL_LOG_LEVEL", "debug"},
                                            {"RINGTAIL_TIMEOUT_SECONDS", "1.5"},
+                                           {"RINGTAIL_RING_SEGMENT_BYTES", "65536"},
+                                           {"RINGTAIL_SHM_AREA_BYTES", "131072"},
                                            {"PATH", "/usr/bin"}});
   EXPECT_EQ(c.world.backend, "gloo");
   EXPECT_EQ(c.world.rank, 2);
@@ -53,6 +55,9 @@ TEST(Config, ParsesEveryKindOfValue) {
   EXPECT_TRUE(c.world.check_across_ranks);
   EXPECT_EQ(c.log_level, log::Level::debug);
   EXPECT_EQ(c.world.timeout, std::chrono::milliseconds(1500));
+  // Two knobs: tuning the ring's segment leaves the shm areas alone.
+  EXPECT_EQ(c.ring_segment_bytes, 65536u);
+  EXPECT_EQ(c.shm_area_bytes, 131072u);
 }
 
 TEST(Config, RankAndSizeComeFromOpenMpiUnlessSet) {
@@ -69,6 +74,7 @@ TEST(Config, BadValuesNameTheVariableAndTheExpectation) {
   EXPECT_NE(error_of({{"RINGTAIL_ALLREDUCE", "tree"}}).find("native, ring, hierarchical, shm or auto"), std::string::npos);
   EXPECT_NE(error_of({{"RINGTAIL_CYCLE_TIME_MS", "-1"}}).find("non-negative"), std::string::npos);
   EXPECT_NE(error_of({{"RINGTAIL_TIMEOUT_SECONDS", "0"}}).find("positive"), std::string::npos);
+  EXPECT_NE(error_of({{"RINGTAIL_SHM_AREA_BYTES", "1073741824"}}).find("RINGTAIL_SHM_AREA_BYTES"), std::string::npos);
   EXPECT_NE(error_of({{"RINGTAIL_LOG_LEVEL", "loud"}}).find("RINGTAIL_LOG_LEVEL"), std::string::npos);
   EXPECT_NE(error_of({{"RINGTAIL_RANK", "4"}, {"RINGTAIL_SIZE", "4"}}).find("not below"), std::string::npos);
   EXPECT_NE(error_of({{"RINGTAIL_STALL_CHECK_SECONDS", "60"}, {"RINGTAIL_STALL_SHUTDOWN_SECONDS", "10"}})

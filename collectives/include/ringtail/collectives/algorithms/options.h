@@ -2,7 +2,8 @@
 // The names of the allreduce and allgather algorithms, and the options every
 // algorithm object is built with. Shared by the factories (allreduce.h,
 // allgather.h), the engine (core::Config maps RINGTAIL_ALLREDUCE /
-// RINGTAIL_ALLGATHER / RINGTAIL_RING_SEGMENT_BYTES onto these) and ringtail-bench.
+// RINGTAIL_ALLGATHER / RINGTAIL_RING_SEGMENT_BYTES /
+// RINGTAIL_SHM_AREA_BYTES onto these) and ringtail-bench.
 
 #include <chrono>
 #include <cstddef>
@@ -63,9 +64,13 @@ inline constexpr std::size_t kDefaultPipelineChunkBytes = std::size_t{4} << 20;
 inline constexpr std::size_t kMaxPipelineChunks = 64;
 
 struct AlgorithmOptions {
-  // The ring's segment and the shm allreduce's area. 0: kDefaultSegmentBytes
-  // for the ring, kDefaultShmAreaBytes for shm; tests force tiny ones.
+  // The ring's segment. 0: kDefaultSegmentBytes; tests force tiny ones.
   std::size_t segment_bytes = 0;
+  // The shared-memory area (flat shm allreduce and shm phases inside a host),
+  // apart from the ring's segment: the best sizes differ by 4x, and a segment
+  // tuned for a TCP ring would make an n^2-area segment too big for /dev/shm.
+  // 0: kDefaultShmAreaBytes; tests force tiny ones.
+  std::size_t shm_area_bytes = 0;
   // Hierarchical phases. Inside a host, shared memory: 1.6x to 1.9x faster than
   // the ring there on 2 hosts x 2 ranks (docs/performance.md); where the segment
   // cannot be made the host's ranks use the ring. Across hosts, the ring: Open
@@ -82,7 +87,7 @@ struct AlgorithmOptions {
     return segment_bytes == 0 ? kDefaultSegmentBytes : segment_bytes;
   }
   std::size_t effective_shm_area_bytes() const {
-    return segment_bytes == 0 ? kDefaultShmAreaBytes : segment_bytes;
+    return shm_area_bytes == 0 ? kDefaultShmAreaBytes : shm_area_bytes;
   }
   std::size_t effective_pipeline_chunk_bytes() const {
     return pipeline_chunk_bytes == 0 ? kDefaultPipelineChunkBytes : pipeline_chunk_bytes;
