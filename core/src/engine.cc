@@ -69,37 +69,42 @@ Engine::Engine(const Config& config, std::unique_ptr<coll::Communicator> world)
   q.rank = rank_;
   queues_.emplace(kGlobalProcessSet, std::move(q));
   thread_ = std::thread([this] { loop(); });
+  loop_id_ = thread_.get_id();
 }
 
 Engine::~Engine() { shutdown(); }
 
 // One allgather of what must agree: whether the rank could start, the fusion
 // threshold (fusion decides which collectives run), the cache capacity (the
-// bit vector's length), the allreduce algorithm, and whether autotuning is on
-// with which starting cycle time (the ranks must search the same grid).
+// bit vector's length), the allreduce algorithm, whether autotuning is on
+// with which starting cycle time (the ranks must search the same grid), and
+// the ring's segment and the shm area sizes.
 void Engine::check_agreement(coll::Communicator& world, std::exception_ptr local_failure) {
   const std::int64_t mine[] = {local_failure ? 1 : 0,
                                static_cast<std::int64_t>(config_.fusion_threshold_bytes),
                                static_cast<std::int64_t>(config_.cache_capacity),
                                static_cast<std::int64_t>(config_.allreduce),
                                config_.autotune ? 1 : 0,
-                               config_.autotune ? static_cast<std::int64_t>(config_.cycle_time.count()) : 0};
+                               config_.autotune ? static_cast<std::int64_t>(config_.cycle_time.count()) : 0,
+                               static_cast<std::int64_t>(config_.ring_segment_bytes),
+                               static_cast<std::int64_t>(config_.shm_area_bytes)};
   constexpr std::size_t kFields = sizeof(mine) / sizeof(mine[0]);
   std::vector<std::int64_t> all(kFields * static_cast<std::size_t>(size_));
   world.allgather(mine, all.data(), kFields, coll::DataType::i64);
-  if (local_failure) std::rethrow_exception(local_failure);
-  for (int r = 0; r < size_; ++r) {
-    if (all[static_cast<std::size_t>(r) * kFields] != 0) {
-      throw Error(ErrorKind::invalid_argument,
-                  "Runtime: rank " + std::to_string(r) + " could not start its runtime (its own error says why)");
-    }
-  }
+  // Settings first: a disagreement (the same on every rank) is usually why a
+  // collective algorithm could not be built here, and it names the cause;
+  // the ring and shm settings decide message sizes and segment layouts, so
+  // ranks that disagree would fail later with errors about truncated
+  // messages or unmappable segments.
   const char* names[] = {nullptr,
                          "RINGTAIL_FUSION_THRESHOLD",
                          "RINGTAIL_CACHE_CAPACITY",
                          "RINGTAIL_ALLREDUCE",
                          "RINGTAIL_AUTOTUNE",
-                         "RINGTAIL_CYCLE_TIME_MS (with RINGTAIL_AUTOTUNE on; in microseconds)"};
+                         "RINGTAIL_CYCLE_TIME_MS (with RINGTAIL_AUTOTUNE on; in microseconds)",
+                         "RINGTAIL_RING_SEGMENT_BYTES",
+                         "RINGTAIL_SHM_AREA_BYTES"};
+  static_assert(sizeof(names) / sizeof(names[0]) == kFields);
   for (std::size_t f = 1; f < kFields; ++f) {
     std::string values;
     bool differs = false;
@@ -111,6 +116,13 @@ void Engine::check_agreement(coll::Communicator& world, std::exception_ptr local
     if (differs) {
       throw Error(ErrorKind::mismatch,
                   std::string("Runtime: ") + names[f] + " must be the same on every rank; it is " + values);
+    }
+  }
+  if (local_failure) std::rethrow_exception(local_failure);
+  for (int r = 0; r < size_; ++r) {
+    if (all[static_cast<std::size_t>(r) * kFields] != 0) {
+      throw Error(ErrorKind::invalid_argument,
+                  "Runtime: rank " + std::to_string(r) + " could not start its runtime (its own error says why)");
     }
   }
 }

@@ -144,6 +144,13 @@ class Engine {
   bool stall_shutdown_requested_ = false;
 
   std::thread thread_;
+  // shutdown() may be called from several threads at once (a signal-handling
+  // thread beside the destructor): one joins, the others wait for that join
+  // (two concurrent std::thread::join calls hang forever). The background
+  // thread's id lets a completion callback call shutdown() without waiting
+  // for itself.
+  std::mutex join_mutex_;
+  std::thread::id loop_id_;
 };
 
 }  // namespace ringtail::core::detail

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 
 #include "engine.h"
 #include "ringtail/collectives/error.h"
@@ -155,10 +156,12 @@ std::vector<Handle> Engine::enqueue(std::vector<Operation> operations) {
   bool notify;
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    std::unordered_set<std::string> group_names;
+    // Names are per process set: the group's earlier names, by set.
+    std::map<ProcessSetId, std::unordered_set<std::string>> group_names;
     for (const auto& s : prepared) {
-      admit(*s, group_names);
-      if (prepared.size() > 1) group_names.insert(s->op.name);
+      std::unordered_set<std::string>& earlier = group_names[s->op.process_set];
+      admit(*s, earlier);
+      if (prepared.size() > 1) earlier.insert(s->op.name);
     }
     for (auto& s : prepared) {
       s->enqueued = now;
@@ -277,7 +280,9 @@ void Engine::shutdown() noexcept {
     }
   }
   wake_.notify_all();
-  if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id()) thread_.join();
+  if (std::this_thread::get_id() == loop_id_) return;  // a callback: the loop ends after it
+  std::lock_guard<std::mutex> lock(join_mutex_);
+  if (thread_.joinable()) thread_.join();
 }
 
 }  // namespace ringtail::core::detail

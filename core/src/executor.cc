@@ -70,6 +70,12 @@ void* Executor::result_memory(RoundItem& item, const Shape& shape) {
   } catch (const std::exception& e) {
     item.error = Failure{ErrorKind::invalid_argument, "'" + s.op.name + "': the output allocator threw: " + e.what()};
     return nullptr;
+  } catch (...) {
+    // Anything else would escape the executor and stop this rank's engine
+    // alone, leaving the other ranks waiting in the next round.
+    item.error = Failure{ErrorKind::invalid_argument,
+                         "'" + s.op.name + "': the output allocator threw something that is not a std::exception"};
+    return nullptr;
   }
   s.handle->output = TensorView{data, s.signature.dtype, shape, s.signature.device};
   return data;

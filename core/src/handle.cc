@@ -30,6 +30,9 @@ void HandleState::complete(std::optional<Failure> result) noexcept {
 
 namespace {
 
+// Longer than any job runs, and far from overflowing steady_clock.
+constexpr std::chrono::hours kForever{24 * 365 * 100};
+
 detail::HandleState& checked(const std::shared_ptr<detail::HandleState>& state) {
   if (!state) throw Error(ErrorKind::invalid_argument, "this Handle refers to no operation");
   return *state;
@@ -76,7 +79,15 @@ bool Handle::wait_for(std::chrono::milliseconds timeout) const noexcept {
   detail::HandleState& s = *state_;
   if (s.done.load(std::memory_order_acquire)) return true;
   std::unique_lock<std::mutex> lock(s.mutex);
-  return s.completed.wait_for(lock, timeout, [&] { return s.done.load(std::memory_order_relaxed); });
+  const auto done = [&] { return s.done.load(std::memory_order_relaxed); };
+  // steady_clock counts nanoseconds in 64 bits, so now() + a timeout near
+  // milliseconds::max() wraps into the past and would time out at once; such
+  // a timeout means "as long as it takes".
+  if (timeout >= kForever) {
+    s.completed.wait(lock, done);
+    return true;
+  }
+  return s.completed.wait_for(lock, timeout, done);
 }
 
 std::exception_ptr Handle::error() const noexcept {

@@ -2,6 +2,8 @@
 // with the documented error on every rank, quickly, and the engine goes on
 // serving; bad arguments fail at enqueue; shutdown fails what is pending.
 
+#include <thread>
+
 #include "engine_test_util.h"
 #include "ringtail_test/ranks.h"
 
@@ -178,6 +180,83 @@ TEST(EngineErrors, DestructorFailsPendingHandles) {
   });
 }
 
+// A watchdog or signal-handling thread may call shutdown() while the owner
+// does too (or destroys the runtime): every call returns once the engine has
+// stopped. Two threads joining the background thread at once used to hang.
+TEST(EngineErrors, ShutdownFromSeveralThreadsAtOnceReturns) {
+  RunOptions options;
+  options.deadline = std::chrono::seconds(20);
+  run_on_ranks([](coll::Communicator& world) {
+    for (int round = 0; round < 3; ++round) {
+      auto rt = make_runtime(world);
+      Buffer b(DataType::f32, 4);
+      Handle pending = rt->allreduce("only." + std::to_string(world.rank()), b.view());
+      world.barrier();  // every rank enqueued before any shuts down (which stops all)
+      std::vector<std::thread> callers;
+      for (int t = 0; t < 3; ++t) callers.emplace_back([&] { rt->shutdown(); });
+      rt->shutdown();
+      for (auto& c : callers) c.join();
+      EXPECT_TRUE(rt->is_shut_down());
+      ASSERT_TRUE(pending.test());
+      expect_error([&] { pending.wait(); }, ErrorKind::shut_down);
+      rt.reset();
+    }
+  }, options);
+}
+
+// A completion callback may shut the runtime down (it must not wait for the
+// thread it runs on).
+TEST(EngineErrors, ShutdownFromACompletionCallback) {
+  run_on_ranks([](coll::Communicator& world) {
+    auto rt = make_runtime(world);
+    Buffer b(DataType::f32, 4);
+    core::Operation op;
+    op.name = "last";
+    op.input = b.view();
+    op.on_complete = [&](std::exception_ptr) { rt->shutdown(); };
+    Handle h = rt->enqueue(op);
+    h.wait(kWait);
+    rt->shutdown();
+    EXPECT_TRUE(rt->is_shut_down());
+  });
+}
+
+// An output allocator that fails on one rank fails that rank's handle only,
+// whatever it throws; the engine goes on serving on every rank. (A throw of
+// something that is no std::exception used to stop that rank's engine alone,
+// so the other ranks waited for it in their next round.)
+TEST(EngineErrors, AThrowingOutputAllocatorFailsOnlyItsHandle) {
+  RunOptions options;
+  options.deadline = std::chrono::seconds(20);
+  options.operation_timeout = std::chrono::seconds(10);
+  run_on_ranks([](coll::Communicator& world) {
+    auto rt = make_runtime(world);
+    for (int variant = 0; variant < 2; ++variant) {
+      Buffer rows(DataType::f32, 4);
+      core::Operation op;
+      op.type = core::OpType::allgather;
+      op.name = "gather." + std::to_string(variant);
+      op.input = rows.view({2, 2});
+      if (world.rank() == 0) {
+        op.allocate_output = [variant](const core::Shape&) -> void* {
+          if (variant == 0) throw std::runtime_error("out of pinned memory");
+          throw 42;  // not a std::exception
+        };
+      }
+      Handle h = rt->enqueue(op);
+      ASSERT_TRUE(h.wait_for(kWait));
+      if (world.rank() == 0) {
+        const Error e = expect_error([&] { h.wait(); }, ErrorKind::invalid_argument);
+        EXPECT_NE(std::string(e.what()).find("'" + op.name + "'"), std::string::npos) << e.what();
+      } else {
+        h.wait();
+        EXPECT_EQ(h.output().shape, (core::Shape{2 * world.size(), 2}));
+      }
+      expect_serving(*rt, world, "after.allocator." + std::to_string(variant));
+    }
+  }, options);
+}
+
 TEST(EngineErrors, ConfigurationsThatMustAgreeAreChecked) {
   run_on_ranks([](coll::Communicator& world) {
     core::Config config = test_config();
@@ -186,6 +265,30 @@ TEST(EngineErrors, ConfigurationsThatMustAgreeAreChecked) {
     EXPECT_NE(std::string(e.what()).find("RINGTAIL_FUSION_THRESHOLD"), std::string::npos) << e.what();
     EXPECT_NE(std::string(e.what()).find("1024 on rank 1"), std::string::npos) << e.what();
   });
+}
+
+// The ring's segment size and the shm area decide message sizes and segment
+// layouts. Ranks that disagreed used to fail at the first allreduce with
+// "message truncated" (ring) or fall back silently to the backend's allreduce
+// with a warning about /dev/shm (auto); now construction names the variable.
+TEST(EngineErrors, AlgorithmSizesThatMustAgreeAreChecked) {
+  RunOptions options;
+  options.deadline = std::chrono::seconds(20);
+  options.operation_timeout = std::chrono::seconds(10);
+  run_on_ranks([](coll::Communicator& world) {
+    const bool odd = world.rank() == 1;
+    core::Config ring = test_config();
+    ring.allreduce = core::AllreduceAlgorithm::ring;
+    ring.ring_segment_bytes = odd ? 4096 : 64;
+    Error e = expect_error([&] { make_runtime(world, ring); }, ErrorKind::mismatch);
+    EXPECT_NE(std::string(e.what()).find("RINGTAIL_RING_SEGMENT_BYTES"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("4096 on rank 1"), std::string::npos) << e.what();
+
+    core::Config shm = test_config();  // RINGTAIL_ALLREDUCE=auto: shm on one machine
+    shm.shm_area_bytes = odd ? 65536 : 4096;
+    e = expect_error([&] { make_runtime(world, shm); }, ErrorKind::mismatch);
+    EXPECT_NE(std::string(e.what()).find("RINGTAIL_SHM_AREA_BYTES"), std::string::npos) << e.what();
+  }, options);
 }
 
 TEST(EngineErrors, AFailedStartFailsEveryRank) {

@@ -351,5 +351,37 @@ TEST(EngineFeatures, ProcessSetsNegotiateOnTheirOwn) {
   });
 }
 
+// Names are per set in a group too: one group may carry the same name to two
+// sets (it used to be refused as a name "submitted again").
+TEST(EngineFeatures, OneGroupMayUseANameInTwoSets) {
+  run_on_ranks([](coll::Communicator& world) {
+    auto rt = make_runtime(world);
+    std::vector<int> everyone(static_cast<std::size_t>(world.size()));
+    for (int r = 0; r < world.size(); ++r) everyone[static_cast<std::size_t>(r)] = r;
+    const core::ProcessSetId all = rt->add_process_set(everyone);
+    Buffer a(DataType::f32, 4), b(DataType::f32, 4);
+    for (std::size_t i = 0; i < 4; ++i) {
+      a.set(i, 1);
+      b.set(i, 2);
+    }
+    std::vector<core::Operation> group(2);
+    for (std::size_t k = 0; k < 2; ++k) {
+      group[k].name = "grad.w";
+      group[k].input = k == 0 ? a.view() : b.view();
+      group[k].reduce_op = ReduceOp::sum;
+    }
+    group[1].process_set = all;
+    std::vector<Handle> handles = rt->enqueue_group(group);
+    ASSERT_EQ(handles.size(), 2u);
+    for (Handle& h : handles) h.wait(kWait);
+    EXPECT_EQ(a.get(3), world.size());
+    EXPECT_EQ(b.get(3), 2 * world.size());
+    // Twice in the same set is still refused.
+    group[1].process_set = core::kGlobalProcessSet;
+    expect_error([&] { rt->enqueue_group(group); }, ErrorKind::invalid_argument);
+    rt->remove_process_set(all);
+  });
+}
+
 }  // namespace
 }  // namespace ringtail::test

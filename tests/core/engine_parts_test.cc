@@ -252,6 +252,31 @@ TEST(Handle, WaitTestErrorAndTimeout) {
   EXPECT_FALSE(Handle().test());
 }
 
+// A timeout of milliseconds::max() means "as long as it takes": it used to
+// overflow steady_clock (now() + timeout in nanoseconds wraps into the past),
+// so wait_for() returned false and wait(timeout) threw a timeout at once.
+TEST(Handle, HugeTimeoutsWaitForCompletion) {
+  auto state = std::make_shared<HandleState>("long");
+  Handle h(state);
+  std::thread completer([&] {
+    std::this_thread::sleep_for(50ms);
+    state->complete(std::nullopt);
+  });
+  EXPECT_TRUE(h.wait_for(std::chrono::milliseconds::max()));
+  completer.join();
+  auto second = std::make_shared<HandleState>("longer");
+  Handle h2(second);
+  std::thread completer2([&] {
+    std::this_thread::sleep_for(50ms);
+    second->complete(std::nullopt);
+  });
+  EXPECT_NO_THROW(h2.wait(std::chrono::milliseconds::max()));
+  completer2.join();
+  // A negative timeout is "do not wait".
+  auto idle = std::make_shared<HandleState>("idle");
+  EXPECT_FALSE(Handle(idle).wait_for(-5ms));
+}
+
 TEST(Handle, ThrowingCallbackIsContained) {
   auto state = std::make_shared<HandleState>("t");
   state->callback = [](std::exception_ptr) { throw std::runtime_error("oops"); };

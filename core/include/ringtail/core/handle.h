@@ -39,7 +39,8 @@ class Handle {
   // As wait(), but throws Error(ErrorKind::timeout) naming the operation when it
   // has not completed within `timeout` (the operation itself goes on).
   void wait(std::chrono::milliseconds timeout) const;
-  // Blocks at most `timeout`; returns test(). Never throws.
+  // Blocks at most `timeout`; returns test(). Never throws. A timeout of a
+  // century or more (milliseconds::max() included) waits as long as it takes.
   bool wait_for(std::chrono::milliseconds timeout) const noexcept;
 
   // The error the operation completed with (a new exception_ptr per call); null

@@ -104,8 +104,9 @@ class Runtime {
   // The last stall warning this rank logged (coordinators only); empty if none.
   std::string last_stall_report() const;
 
-  // Stops the engine on every rank (see above). Idempotent; returns once the
-  // background thread has finished.
+  // Stops the engine on every rank (see above). Idempotent, and safe to call
+  // from several threads at once; returns once the background thread has
+  // finished (a completion callback may call it too and returns at once).
   void shutdown() noexcept;
   // Whether the engine has stopped (after shutdown() here or on another rank, a
   // stall shutdown, or a communicator failure).
