@@ -9,6 +9,7 @@
 #include "ringtail/core/runtime.h"
 #include "ringtail/torch/ops.h"
 #include "tensor_view.h"
+#include "wait_all.h"
 
 namespace ringtail::torch {
 
@@ -17,21 +18,23 @@ void broadcast_parameters(Context& ctx, const ::torch::OrderedDict<std::string, 
   ::torch::NoGradGuard no_grad;
   // Submitted together so the engine fuses them into few broadcasts.
   std::vector<core::Operation> operations;
+  // A tensor in another layout (a channels-last weight) is received into a
+  // contiguous copy and copied back, keeping its layout.
+  std::vector<std::pair<at::Tensor, at::Tensor>> copies;
   for (const auto& item : tensors) {
     const at::Tensor& t = item.value();
     if (!t.defined()) continue;
-    if (!t.is_contiguous()) {
-      throw Error(ErrorKind::invalid_argument,
-                  "broadcast_parameters: '" + item.key() + "' is not contiguous");
-    }
+    at::Tensor buffer = t.contiguous();
+    if (!buffer.is_same(t)) copies.emplace_back(t, buffer);
     core::Operation op;
     op.type = core::OpType::broadcast;
     op.name = "broadcast_parameters." + item.key();
-    op.input = detail::view_of(t, item.key());
+    op.input = detail::view_of(buffer, item.key());
     op.root = root;
     operations.push_back(std::move(op));
   }
-  for (const auto& handle : ctx.runtime().enqueue_group(std::move(operations))) handle.wait();
+  detail::wait_all(ctx.runtime().enqueue_group(std::move(operations)));
+  for (auto& [target, buffer] : copies) target.copy_(buffer);
 }
 
 void broadcast_parameters(const ::torch::OrderedDict<std::string, at::Tensor>& tensors, int root) {

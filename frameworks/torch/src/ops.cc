@@ -4,6 +4,7 @@
 
 #include "ringtail/collectives/error.h"
 #include "tensor_view.h"
+#include "wait_all.h"
 
 namespace ringtail::torch {
 
@@ -48,6 +49,9 @@ core::OutputAllocator tensor_allocator(const at::Tensor& like, std::shared_ptr<a
 }
 
 Handle submit(Context& ctx, core::Operation op, std::shared_ptr<Handle::State> state) {
+  // The engine's copy of the operation holds the tensors too, so a Handle
+  // dropped before completion does not free memory the engine still uses.
+  op.on_complete = [keep_alive = state->keep_alive, result = state->result](std::exception_ptr) {};
   state->engine = ctx.runtime().enqueue(std::move(op));
   return HandleAccess::make(std::move(state));
 }
@@ -115,8 +119,7 @@ std::vector<at::Tensor> grouped_allreduce(Context& ctx, const std::vector<at::Te
     results.push_back(at::empty_like(inputs.back()));
     operations.push_back(reduction(inputs.back(), results.back(), names[i], op, 1.0, 1.0));
   }
-  const std::vector<core::Handle> handles = ctx.runtime().enqueue_group(std::move(operations));
-  for (const auto& h : handles) h.wait();
+  detail::wait_all(ctx.runtime().enqueue_group(std::move(operations)));
   return results;
 }
 

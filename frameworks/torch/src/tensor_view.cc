@@ -58,6 +58,11 @@ core::TensorView view_of(const at::Tensor& tensor, const std::string& name) {
   if (!tensor.defined()) {
     throw Error(ErrorKind::invalid_argument, "tensor '" + name + "' is undefined");
   }
+  if (tensor.layout() != at::kStrided) {
+    throw Error(ErrorKind::invalid_argument,
+                "tensor '" + name + "' is " + (tensor.is_sparse() ? "sparse" : "not a strided tensor") +
+                    ": ringtail's collectives take dense tensors (call .to_dense() first)");
+  }
   if (!tensor.is_contiguous()) {
     throw Error(ErrorKind::invalid_argument,
                 "tensor '" + name + "' is not contiguous: call .contiguous() first");

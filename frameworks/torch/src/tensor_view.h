@@ -14,7 +14,7 @@ at::ScalarType to_scalar_type(coll::DataType type);
 core::Device to_device(const at::Device& device);
 at::Device to_torch_device(const core::Device& device);
 
-// Throws Error(invalid_argument) naming the tensor when it is not contiguous or
+// Throws Error(invalid_argument) naming the tensor when it is sparse, not contiguous or
 // its dtype has no collectives equivalent.
 core::TensorView view_of(const at::Tensor& tensor, const std::string& name);
 

@@ -12,7 +12,14 @@
 //
 // Gradients are named by their parameter names, so ranks match them by name.
 // A parameter that got no gradient in a step is reduced as zeros (so every rank
-// submits the same names and nothing hangs).
+// submits the same names and nothing hangs); one frozen (requires_grad false)
+// since construction is skipped, as the wrapped optimizer skips it. Every
+// parameter the optimizer trains must be in named_parameters (the constructor
+// checks); a tensor listed under several names (tied weights) is reduced once.
+// Construction is collective: the constructor compares the parameters of all
+// ranks and throws Error(mismatch) naming one that differs, instead of step()
+// waiting forever for a gradient another rank never sends. A sparse gradient
+// (nn::Embedding with sparse(true)) is reduced as a dense one.
 
 #include <torch/nn/pimpl.h>
 #include <torch/optim/optimizer.h>
@@ -71,10 +78,16 @@ class DistributedOptimizer {
   DistributedOptimizer& operator=(const DistributedOptimizer&) = delete;
 
   // Waits for every gradient's allreduce (submitting those whose hooks did not
-  // fire), then steps the wrapped optimizer. Rethrows an engine error.
+  // fire), then steps the wrapped optimizer. Rethrows an engine error. After
+  // synchronize() with no backward pass since, the gradients are not reduced
+  // again (so they can be clipped in between).
   void step();
   // Waits for every gradient's allreduce without stepping.
   void synchronize();
+  // Zeroes the gradients through the wrapped optimizer and restarts the count
+  // of backward_passes_per_step. Throws Error(invalid_argument) while
+  // allreduces are in flight (after backward(), before step()/synchronize()):
+  // they write into those gradients.
   void zero_grad();
 
   ::torch::optim::Optimizer& optimizer() { return *optimizer_; }
