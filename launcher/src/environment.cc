@@ -140,6 +140,13 @@ ForwardedVariables parse_forwarded(const std::vector<std::string>& words,
     if (name == "RINGTAIL_RENDEZVOUS_SECRET") {
       bad("-x " + name + ": ringtail-run makes a fresh secret for every job and passes it itself");
     }
+    // One value for every rank would break these; a second entry beside the
+    // launcher's would win on some ranks and not on others (getenv takes the
+    // first, `env A=1 A=2` the last).
+    for (const char* own : {"RINGTAIL_RANK", "RINGTAIL_SIZE", "RINGTAIL_RENDEZVOUS_ADDR", "RINGTAIL_JOB_ID",
+                            "RINGTAIL_HOSTNAME"}) {
+      if (name == own) bad("-x " + word + ": ringtail-run gives every rank its own " + name);
+    }
     if (eq != std::string::npos) {
       out.assignments.emplace_back(name, word.substr(eq + 1));
     } else {
@@ -148,6 +155,19 @@ ForwardedVariables parse_forwarded(const std::vector<std::string>& words,
     }
   }
   return out;
+}
+
+void check_forwarded_against(const ForwardedVariables& forwarded, const EnvList& launcher_variables) {
+  auto check = [&](const std::string& name, const std::string& word) {
+    for (const auto& [set_name, value] : launcher_variables) {
+      if (set_name == name) {
+        bad("-x " + word + ": ringtail-run already sets " + name + "=" + value +
+            " from its flags or the hosts' instance types; change the flag instead (ringtail-run --help)");
+      }
+    }
+  };
+  for (const auto& name : forwarded.by_name) check(name, name);
+  for (const auto& [name, value] : forwarded.assignments) check(name, name + "=" + value);
 }
 
 std::map<std::string, std::string> current_environment() {

@@ -32,6 +32,9 @@ int parse_slots(const std::string& text, const std::string& origin) {
 
 void check_name(const std::string& name, const std::string& origin) {
   if (name.empty()) bad(origin, "a host name is empty");
+  // ssh and mpirun would read a leading '-' as one of their options (ssh
+  // -oProxyCommand takes the next word, the rank's command, and runs it here).
+  if (name[0] == '-') bad(origin, "host name '" + name + "' starts with '-'");
   for (char c : name) {
     const bool ok = std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_';
     if (!ok) bad(origin, "host name '" + name + "' contains '" + std::string(1, c) + "'");

@@ -252,6 +252,11 @@ int launch(const LaunchOptions& options, std::FILE* out) {
   const EnvList network = network_environment(job.layout, options.network_interface);
   job.variables.insert(job.variables.end(), network.begin(), network.end());
   job.forwarded = parse_forwarded(options.forward, job.environment);
+  EnvList launcher_variables = job.variables;
+  if (!options.network_interface.empty()) {
+    launcher_variables.emplace_back("RINGTAIL_GLOO_IFACE", options.network_interface);
+  }
+  check_forwarded_against(job.forwarded, launcher_variables);
   job.variables.insert(job.variables.end(), job.forwarded.assignments.begin(), job.forwarded.assignments.end());
 
   if (options.verbose || options.dry_run || job.layout.used_hosts().size() > 1) {

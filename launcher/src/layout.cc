@@ -47,6 +47,18 @@ std::vector<HostPlan> describe_hosts(const std::vector<HostSpec>& specs, const L
     }
     hosts.push_back(h);
   }
+  // Two names of this machine (localhost, 127.0.0.1, its host name or
+  // address) are one host listed twice: Open MPI adds their slots up on one
+  // node, and the ranks would think they run on two hosts.
+  const HostPlan* here = nullptr;
+  for (const auto& h : hosts) {
+    if (!h.local) continue;
+    if (here != nullptr) {
+      bad(h.origin + ": '" + h.name + "' is this machine, as '" + here->name + "' (" + here->origin +
+          ") is; give it once with all its slots");
+    }
+    here = &h;
+  }
   return hosts;
 }
 

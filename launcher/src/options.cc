@@ -12,6 +12,8 @@ namespace {
 
 [[noreturn]] void bad(const std::string& what) { throw Error(ErrorKind::invalid_argument, what); }
 
+constexpr double kMaxStartTimeoutSeconds = 7 * 24 * 3600;  // a week; 0 already means no limit
+
 po::options_description describe_options() {
   po::options_description job("Job");
   job.add_options()
@@ -154,7 +156,14 @@ LaunchOptions parse_command_line(const std::vector<std::string>& args) {
   if (o.help || o.list_instances) return o;
   if (o.np && *o.np < 1) bad("-np " + std::to_string(*o.np) + ": the job needs at least one rank");
   if (o.hosts && o.hostfile) bad("-H and --hostfile both list hosts; give one of them");
-  if (o.start_timeout_seconds < 0) bad("--start-timeout must not be negative");
+  // NaN would pass a "< 0" test and mean no limit; inf and 1e300 overflow the
+  // deadline's clock and end the job at once.
+  if (!(o.start_timeout_seconds >= 0 && o.start_timeout_seconds <= kMaxStartTimeoutSeconds)) {
+    std::ostringstream text;
+    text << "--start-timeout " << o.start_timeout_seconds << ": expected seconds from 0 (no limit) to "
+         << kMaxStartTimeoutSeconds;
+    bad(text.str());
+  }
   if (o.ssh_port < 0 || o.ssh_port > 65535) bad("--ssh-port " + std::to_string(o.ssh_port) + " is not a port");
   if (!o.rsh_agent.empty() && (o.ssh_port != 0 || !o.ssh_identity_file.empty())) {
     bad("--rsh-agent replaces ssh; --ssh-port and --ssh-identity-file do not apply to it");

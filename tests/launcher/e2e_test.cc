@@ -264,6 +264,23 @@ TEST(LauncherErrors, BadHostfileLineIsAUsageError) {
   EXPECT_NE(r.err.find(hostfile + " line 2: slots 'lots'"), std::string::npos) << r.err;
 }
 
+// -x of a variable ringtail-run sets would reach the ranks twice, and which
+// value a rank saw depended on how it read its environment.
+TEST(LauncherErrors, ForwardingAVariableTheLauncherSetsIsAUsageError) {
+  RunResult r = run_launcher({"--gloo", "-np", "2", "-x", "RINGTAIL_RANK=7", "--", "true"});
+  expect_clean_end(r);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("-x RINGTAIL_RANK=7: ringtail-run gives every rank its own RINGTAIL_RANK"),
+            std::string::npos)
+      << r.err;
+  r = run_launcher({"--gloo", "-np", "1", "-x", "RINGTAIL_BACKEND=nccl", "--", "true"});
+  expect_clean_end(r);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("-x RINGTAIL_BACKEND=nccl: ringtail-run already sets RINGTAIL_BACKEND=gloo"),
+            std::string::npos)
+      << r.err;
+}
+
 TEST(LauncherErrors, MissingProgramIsReported) {
   const RunResult r = run_launcher({"--gloo", "-np", "2", "--", "/nonexistent/program"});
   expect_clean_end(r);

@@ -162,5 +162,31 @@ TEST(Forwarding, NamesAndAssignments) {
   EXPECT_THROW(parse_forwarded({"RINGTAIL_RENDEZVOUS_SECRET=x"}, env), Error);
 }
 
+// A -x of a variable ringtail-run sets itself would give the ranks two entries
+// of it: getenv reads the first, `env A=1 A=2` (remote ranks) keeps the last.
+TEST(Forwarding, RefusesVariablesTheLauncherSets) {
+  const std::map<std::string, std::string> env = {{"RINGTAIL_RANK", "3"}, {"RINGTAIL_BACKEND", "mpi"}};
+  for (const std::string word : {"RINGTAIL_RANK=7", "RINGTAIL_RANK", "RINGTAIL_SIZE=9", "RINGTAIL_HOSTNAME=h",
+                                 "RINGTAIL_RENDEZVOUS_ADDR=1.2.3.4:5", "RINGTAIL_JOB_ID=j"}) {
+    try {
+      parse_forwarded({word}, env);
+      ADD_FAILURE() << word << " accepted";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("-x " + word + ":"), std::string::npos) << e.what();
+    }
+  }
+  const EnvList launcher = {{"RINGTAIL_BACKEND", "gloo"}, {"NCCL_SOCKET_IFNAME", "ens5"}};
+  for (const std::string word : {"RINGTAIL_BACKEND=nccl", "RINGTAIL_BACKEND", "NCCL_SOCKET_IFNAME=eth0"}) {
+    try {
+      check_forwarded_against(parse_forwarded({word}, env), launcher);
+      ADD_FAILURE() << word << " accepted";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("-x " + word + ": ringtail-run already sets"), std::string::npos)
+          << e.what();
+    }
+  }
+  EXPECT_NO_THROW(check_forwarded_against(parse_forwarded({"RINGTAIL_LOG_LEVEL=debug"}, env), launcher));
+}
+
 }  // namespace
 }  // namespace ringtail::launcher

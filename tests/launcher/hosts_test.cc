@@ -45,6 +45,11 @@ TEST(HostList, RejectsBadEntries) {
   EXPECT_NE(error_of([] { parse_host_list("a:2,"); }).find("-H"), std::string::npos);
   EXPECT_NE(error_of([] { parse_host_list("a:2,a:2"); }).find("listed again"), std::string::npos);
   EXPECT_NE(error_of([] { parse_host_list("a b"); }).find("contains ' '"), std::string::npos);
+  // ssh would take it for an option.
+  EXPECT_NE(error_of([] { parse_host_list("a:1,-oProxyCommand:1"); }).find("-H entry 2: host name '-oProxyCommand' starts with '-'"),
+            std::string::npos);
+  EXPECT_NE(error_of([] { hostfile("node1 slots=2\n-oProxyCommand slots=1\n"); }).find("hosts.txt line 2"),
+            std::string::npos);
 }
 
 TEST(Hostfile, ParsesSlotsInstancesCommentsAndBlankLines) {

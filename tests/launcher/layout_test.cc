@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <utility>
+
 #include "ringtail/collectives/error.h"
 #include "ringtail/launcher/layout.h"
 
@@ -170,6 +172,23 @@ TEST(Layout, RanksSharingCoresMakeMpiYield) {
   l = plan_layout({host("node", 5, "p3.2xlarge")}, {}, machine(2));
   EXPECT_TRUE(l.yield_when_idle);
   EXPECT_NE(describe_layout(l).find("ranks will share GPUs"), std::string::npos);
+}
+
+// Open MPI merges two names of one machine into one node, doubling its slots
+// behind the layout's back: the same refusal as for a name listed twice.
+TEST(Layout, TwoNamesOfThisMachineAreOneHostListedTwice) {
+  for (const auto& [first, second] : {std::pair{"localhost", "127.0.0.1"}, std::pair{"head", "10.0.0.1"},
+                                      std::pair{"head.example.com", "localhost"}}) {
+    try {
+      plan_layout({host(first, 2), host("node1", 2), host(second, 2)}, np(6), machine(64));
+      ADD_FAILURE() << first << " and " << second << " accepted";
+    } catch (const Error& e) {
+      const std::string text = e.what();
+      EXPECT_NE(text.find(std::string("'") + second + "' is this machine, as '" + first + "'"), std::string::npos)
+          << text;
+    }
+  }
+  EXPECT_NO_THROW(plan_layout({host("localhost", 2), host("node1", 2)}, np(4), machine(64)));
 }
 
 TEST(Layout, UnknownInstanceIsAnError) {

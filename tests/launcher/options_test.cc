@@ -81,6 +81,13 @@ TEST(Options, Errors) {
   EXPECT_NE(error_of("-H a -hostfile h prog").find("hostfile"), std::string::npos);
   EXPECT_NE(error_of("-H a --hostfile h prog").find("give one of them"), std::string::npos);
   EXPECT_NE(error_of("--start-timeout -1 -np 1 prog").find("--start-timeout"), std::string::npos);
+  // Not a number, or beyond the clock: refused, not "no limit" or "already late".
+  for (const char* value : {"nan", "inf", "1e300"}) {
+    EXPECT_NE(error_of(std::string("--start-timeout ") + value + " -np 1 prog").find("--start-timeout"),
+              std::string::npos)
+        << value;
+  }
+  EXPECT_EQ(parse("--start-timeout 604800 -np 1 prog").start_timeout_seconds, 604800.0);
   EXPECT_NE(error_of("--rsh-agent x --ssh-port 22 -np 1 prog").find("--rsh-agent"), std::string::npos);
 }
 

@@ -2,6 +2,8 @@
 // answers and error bodies.
 #include <gtest/gtest.h>
 
+#include <utility>
+
 #include <nlohmann/json.hpp>
 
 #include "ringtail/pets/serve/base64.h"
@@ -131,6 +133,32 @@ TEST(Request, RefusesImagesBeforeDecodingThem) {
     EXPECT_NE(std::string(e.what()).find("image 2"), std::string::npos) << c.what << ": " << e.what();
     EXPECT_NE(std::string(e.what()).find(c.expected), std::string::npos) << c.what << ": " << e.what();
   }
+}
+
+// A thin strip has few pixels, but the evaluation transform scales its shorter
+// side to `resize` first: 1000 x 1 at resize 64 would become 64000 x 64.
+TEST(Request, RefusesImagesWhoseResizeWouldBeHuge) {
+  ringtail::pets::EvalTransform t;
+  t.size = 56;
+  t.resize = 64;
+  RequestLimits limits;
+  limits.max_image_pixels = 1'000'000;
+  for (const auto& [width, height] : {std::pair{1000, 1}, std::pair{2, 1000}}) {
+    const auto strip = ringtail_test::encode(ringtail_test::test_picture(width, height, 4), ".png");
+    const RequestError e = request_error(
+        [&] { preprocess_image(strip.data(), strip.size(), t, limits, "image 1"); });
+    EXPECT_EQ(e.status(), 400) << width << "x" << height;
+    EXPECT_EQ(e.kind(), "bad_image");
+    EXPECT_NE(std::string(e.what()).find("image 1"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("aspect ratio"), std::string::npos) << e.what();
+  }
+  // Within the bound: 1000 x 64 becomes 1000 x 64 (64000 pixels).
+  const auto wide = ringtail_test::encode(ringtail_test::test_picture(1000, 64, 4), ".png");
+  EXPECT_EQ(preprocess_image(wide.data(), wide.size(), t, limits, "wide").size(), 3u * 56 * 56);
+  // A model whose resize square alone exceeds the bound still takes square images.
+  limits.max_image_pixels = 1000;
+  const auto square = ringtail_test::encode(ringtail_test::test_picture(30, 30, 4), ".png");
+  EXPECT_EQ(preprocess_image(square.data(), square.size(), t, limits, "square").size(), 3u * 56 * 56);
 }
 
 TEST(Request, JsonBodies) {

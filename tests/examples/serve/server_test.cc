@@ -3,12 +3,16 @@
 // concurrent clients, and a stop with requests in flight.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <fstream>
+#include <functional>
 #include <numeric>
 #include <future>
+#include <limits>
 #include <thread>
+#include <vector>
 
 #include "http_fixture.h"
 #include "ringtail/pets/serve/base64.h"
@@ -230,6 +234,137 @@ TEST_F(ServerTest, BadRequestsGetJsonErrorsAndTheServerKeepsServing) {
   EXPECT_EQ(metrics.errors("payload_too_large"), 1u);
   EXPECT_EQ(metrics.errors("method_not_allowed"), 3u);
   EXPECT_EQ(metrics.errors("not_found"), 2u);
+}
+
+// A POST with neither Content-Length nor chunked encoding has no body (RFC
+// 9112, 6.3), as `curl -X POST` sends it: the answer comes without waiting for
+// body bytes, and the connection takes the next request.
+TEST_F(ServerTest, PostWithoutBodyIsAnsweredAndTheConnectionGoesOn) {
+  auto running = start();
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(fd, 0);
+  timeval timeout{30, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<std::uint16_t>(running->port()));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address), 0);
+  const auto send_text = [&](const std::string& text) {
+    return ::send(fd, text.data(), text.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(text.size());
+  };
+  // Reads until `done` holds for what arrived, or the connection ends.
+  std::string received;
+  const auto receive_until = [&](const std::function<bool()>& done) {
+    char buffer[4096];
+    while (!done()) {
+      const ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
+      if (n <= 0) return;
+      received.append(buffer, static_cast<std::size_t>(n));
+    }
+  };
+  ASSERT_TRUE(send_text("POST /invocations HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: image/jpeg\r\n\r\n"));
+  receive_until([&] { return received.find("}}") != std::string::npos; });  // the end of the JSON error
+  EXPECT_EQ(received.rfind("HTTP/1.1 400 ", 0), 0u) << received;
+  EXPECT_NE(received.find("\"kind\":\"empty_body\""), std::string::npos) << received;
+  received.clear();
+  // The same connection, next request.
+  if (send_text("GET /ping HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")) {
+    receive_until([] { return false; });
+  }
+  ::close(fd);
+  EXPECT_EQ(received.rfind("HTTP/1.1 200 ", 0), 0u) << received;
+  EXPECT_NE(received.find("{\"status\":\"ready\"}"), std::string::npos) << received;
+}
+
+// cpp-httplib checks its payload limit against Content-Length only: a chunked
+// body, or a gzip body that inflates past --max-body-mb, must be refused too.
+TEST_F(ServerTest, BodyLimitHoldsForChunkedAndCompressedBodies) {
+  ServerOptions options;
+  options.max_body_bytes = 64 * 1024;
+  auto running = start(options);
+  const std::string big(200 * 1024, '\xFF');
+  // Sends `body` chunked (no Content-Length), 16 KiB a chunk.
+  const auto post_chunked = [&](const std::string& body) {
+    std::size_t sent = 0;
+    return running->client()->Post(
+        "/invocations",
+        [&](std::size_t, httplib::DataSink& sink) {
+          if (sent == body.size()) {
+            sink.done();
+            return true;
+          }
+          const std::size_t n = std::min<std::size_t>(16 * 1024, body.size() - sent);
+          sent += n;
+          return sink.write(body.data() + sent - n, n);
+        },
+        "image/jpeg");
+  };
+  expect_error(post_chunked(big), 413, "payload_too_large");
+  auto compressing = running->client();
+  compressing->set_compress(true);  // Content-Encoding: gzip, a few hundred bytes on the wire
+  expect_error(compressing->Post("/invocations", big, "image/jpeg"), 413, "payload_too_large");
+
+  // Bodies within the limit are served however they travel.
+  const auto image = jpeg(22);
+  const std::string image_text(image.begin(), image.end());
+  std::vector<httplib::Result> answers;
+  answers.push_back(post_chunked(image_text));
+  answers.push_back(compressing->Post("/invocations", image_text, "image/jpeg"));
+  answers.push_back(running->post("/invocations", image, "image/jpeg"));
+  for (const auto& answer : answers) {
+    ASSERT_TRUE(answer) << httplib::to_string(answer.error());
+    EXPECT_EQ(answer->status, 200) << answer->body;
+    expect_matches(body_json(answer)["predictions"], reference(image), 5);
+  }
+  EXPECT_EQ(running->server().metrics().errors("payload_too_large"), 2u);
+}
+
+// A model whose output for some images is NaN (overflowing weights): those
+// images fail with a clear 500, their batch-mates get their own answers.
+TEST_F(ServerTest, NonFiniteOutputFailsThatImageOnlyNotItsBatchMates) {
+  // NaN for an image whose first normalized value is positive (a light
+  // corner), fixed probabilities otherwise.
+  class PartlyBroken : public ringtail::pets::serve::Classifier {
+   public:
+    PartlyBroken(std::size_t image_floats, std::size_t classes) : floats_(image_floats), classes_(classes) {}
+    void classify(const float* images, std::size_t count, float* probabilities) override {
+      for (std::size_t i = 0; i < count; ++i) {
+        for (std::size_t c = 0; c < classes_; ++c) {
+          probabilities[i * classes_ + c] = images[i * floats_] > 0
+                                                 ? std::numeric_limits<float>::quiet_NaN()
+                                                 : static_cast<float>(c + 1) / static_cast<float>(classes_ * (classes_ + 1) / 2);
+        }
+      }
+    }
+
+   private:
+    std::size_t floats_;
+    std::size_t classes_;
+  };
+  ServerOptions options;
+  options.batching.max_batch = 2;
+  options.batching.max_delay = std::chrono::seconds(60);  // the pass starts when both are queued
+  auto running = start(options, /*load=*/false);
+  const auto side = static_cast<std::size_t>(config_.input_size);
+  running->server().set_classifier(std::make_shared<PartlyBroken>(3 * side * side, config_.classes.size()));
+  const auto light = ringtail_test::encode(cv::Mat(60, 80, CV_8UC3, cv::Scalar(250, 250, 250)), ".png");
+  const auto dark = ringtail_test::encode(cv::Mat(60, 80, CV_8UC3, cv::Scalar(5, 5, 5)), ".png");
+  auto broken = std::async(std::launch::async, [&] { return running->post("/invocations?k=2", light, "image/png"); });
+  auto fine = std::async(std::launch::async, [&] { return running->post("/invocations?k=2", dark, "image/png"); });
+  const auto broken_answer = broken.get();
+  const auto fine_answer = fine.get();
+  expect_error(broken_answer, 500, "inference_failed");
+  EXPECT_NE(broken_answer->body.find("not finite"), std::string::npos) << broken_answer->body;
+  ASSERT_TRUE(fine_answer);
+  ASSERT_EQ(fine_answer->status, 200) << fine_answer->body;
+  const json top = body_json(fine_answer)["predictions"];
+  const std::size_t classes = config_.classes.size();
+  ASSERT_EQ(top.size(), 2u);
+  EXPECT_EQ(top[0]["class_index"], classes - 1);
+  EXPECT_NEAR(top[0]["probability"].get<double>(), 2.0 / static_cast<double>(classes + 1), 1e-6);
+  EXPECT_EQ(running->server().metrics().batches(), 1u);  // both shared one pass
+  EXPECT_EQ(running->server().metrics().errors("inference_failed"), 1u);
 }
 
 TEST_F(ServerTest, MetricsInPrometheusTextFormat) {

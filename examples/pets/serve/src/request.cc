@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <cmath>
 #include <numeric>
 
 #include <nlohmann/json.hpp>
@@ -167,6 +168,23 @@ std::vector<float> preprocess_image(const std::uint8_t* data, std::size_t size,
                            std::to_string(info.height) + " pixels; at most " +
                            std::to_string(limits.max_image_pixels) + " pixels are accepted");
   }
+  // The evaluation transform first scales the shorter side to `resize`: a thin
+  // strip (4000 x 1) is few pixels but becomes a huge one (256 x 1024000, 0.8
+  // GB). Its resized size is bounded like the decoded one, or by one square
+  // of the model's resize where that is larger.
+  const std::int64_t shorter = std::min(info.width, info.height);
+  const std::int64_t longer = std::max(info.width, info.height);
+  const std::int64_t resize = transform.resize;
+  const std::int64_t resized_long = resize * longer / shorter;
+  if (resize * resized_long > std::max(limits.max_image_pixels, resize * resize)) {
+    throw RequestError(400, "bad_image",
+                       what + " is " + std::to_string(info.width) + "x" + std::to_string(info.height) +
+                           " pixels; resizing its shorter side to " + std::to_string(resize) +
+                           " would make it " + std::to_string(resized_long) + "x" +
+                           std::to_string(resize) + ", more than the " +
+                           std::to_string(limits.max_image_pixels) +
+                           " pixels accepted (the aspect ratio is too extreme)");
+  }
   if (info.truncated) {
     throw RequestError(400, "bad_image", what + ": the " + format + " data is truncated");
   }
@@ -223,6 +241,17 @@ json top_k_json(const std::vector<float>& probabilities, const std::vector<std::
 std::string predictions_body(const Invocation& invocation,
                              const std::vector<std::vector<float>>& probabilities,
                              const std::vector<std::string>& classes, int k) {
+  // NaN or infinite logits (overflowing weights, a broken export) would rank
+  // the classes arbitrarily and answer "probability": null; that image has no
+  // answer, which its batch-mates' rows do not change.
+  for (std::size_t i = 0; i < probabilities.size(); ++i) {
+    const auto& row = probabilities[i];
+    if (!std::all_of(row.begin(), row.end(), [](float p) { return std::isfinite(p); })) {
+      throw RequestError(500, "inference_failed",
+                         (invocation.list ? "image " + std::to_string(i) : std::string("the image")) +
+                             ": the model's output is not finite (NaN or infinity), so it names no class");
+    }
+  }
   json predictions;
   if (invocation.list) {
     predictions = json::array();

@@ -115,8 +115,11 @@ struct InferenceServer::Impl {
     http.set_tcp_nodelay(true);
 
     http.Get("/ping", [this](const httplib::Request& req, httplib::Response& res) { ping(req, res); });
-    http.Post("/invocations", [this](const httplib::Request& req, httplib::Response& res) {
-      invocations(req, res);
+    // With a content reader, so that the body's size is bounded as it arrives
+    // (read_body), whatever its framing or encoding.
+    http.Post("/invocations", [this](const httplib::Request& req, httplib::Response& res,
+                                     const httplib::ContentReader& content) {
+      invocations(req, res, content);
     });
     http.Get("/metrics", [this](const httplib::Request& req, httplib::Response& res) {
       const auto model = current_batcher();
@@ -190,13 +193,56 @@ struct InferenceServer::Impl {
     reply(req, res, "{\"status\":\"ready\"}", kJson);
   }
 
-  void invocations(const httplib::Request& req, httplib::Response& res) {
+  void invocations(const httplib::Request& req, httplib::Response& res,
+                   const httplib::ContentReader& content) {
+    const std::optional<std::string> body = read_body(req, res, content);
+    if (!body) return;
     const auto start = Clock::now();
-    answer_invocation(req, res);
+    answer_invocation(req, res, *body);
     metrics.observe_request(std::chrono::duration<double>(Clock::now() - start).count());
   }
 
-  void answer_invocation(const httplib::Request& req, httplib::Response& res) {
+  // cpp-httplib 0.11 enforces its payload limit on Content-Length alone: a
+  // chunked body, or a gzip-encoded one once inflated, would grow into
+  // req.body without bound. Here the limit applies to the bytes as they come
+  // (after inflating); the rest of a body over it is read and dropped, as
+  // cpp-httplib drops one whose Content-Length is over it, so the client gets
+  // its answer and the connection stays usable.
+  std::optional<std::string> read_body(const httplib::Request& req, httplib::Response& res,
+                                       const httplib::ContentReader& content) {
+    if (!req.has_header("Content-Length") && !req.has_header("Transfer-Encoding")) {
+      // No body (RFC 9112, 6.3), as `curl -X POST` sends it: answer now.
+      // cpp-httplib would wait for body bytes until its read timeout (5 s).
+      reply_error(req, res, 400, "empty_body",
+                  "the request has no body (no Content-Length); send an image or a JSON list");
+      return std::nullopt;
+    }
+    std::string body;
+    bool too_large = false;
+    const bool complete = content([&](const char* data, std::size_t size) {
+      if (too_large || size > options.max_body_bytes - body.size()) {
+        too_large = true;
+        return true;
+      }
+      body.append(data, size);
+      return true;
+    });
+    if (complete && !too_large) return body;
+    if (too_large || res.status == 413) {
+      reply_error(req, res, 413, "payload_too_large",
+                  "the request body is larger than --max-body-mb allows (" +
+                      std::to_string(options.max_body_bytes) + " bytes)");
+    } else {
+      reply_error(req, res, 400, "bad_request",
+                  "the request body could not be read (malformed chunked or compressed data, "
+                  "or the client stopped sending)");
+    }
+    if (!complete) res.set_header("Connection", "close");  // unread bytes may remain
+    return std::nullopt;
+  }
+
+  void answer_invocation(const httplib::Request& req, httplib::Response& res,
+                         const std::string& body) {
     const std::shared_ptr<DynamicBatcher> model = current_batcher();
     if (model == nullptr) {
       reply_error(req, res, 503, "not_ready", "the model is still loading; retry when /ping answers 200");
@@ -214,7 +260,7 @@ struct InferenceServer::Impl {
       }
       const int k = parse_top_k(k_text ? &*k_text : nullptr, options.default_k,
                                 static_cast<int>(config.classes.size()));
-      Invocation invocation = parse_invocation(content_type, req.body, transform, options.limits);
+      Invocation invocation = parse_invocation(content_type, body, transform, options.limits);
       std::vector<std::future<std::vector<float>>> pending;
       pending.reserve(invocation.images.size());
       for (auto& image : invocation.images) pending.push_back(model->submit(std::move(image)));

@@ -32,10 +32,15 @@ struct ForwardedVariables {
   EnvList assignments;               // -x VAR=VALUE
 };
 
-// Checks the -x words: names must be valid, and a bare name must be set in
-// `environment`.
+// Checks the -x words: names must be valid, a bare name must be set in
+// `environment`, and none may be a variable ringtail-run gives each rank
+// (RINGTAIL_RANK, RINGTAIL_SIZE, the rendezvous's, RINGTAIL_HOSTNAME).
 ForwardedVariables parse_forwarded(const std::vector<std::string>& words,
                                    const std::map<std::string, std::string>& environment);
+
+// Throws if a -x variable is one of `launcher_variables` (what the flags, the
+// layout and the instance presets set): the ranks would get two values.
+void check_forwarded_against(const ForwardedVariables& forwarded, const EnvList& launcher_variables);
 
 // The process environment as a map.
 std::map<std::string, std::string> current_environment();

@@ -73,6 +73,7 @@ Invocation parse_invocation(std::string_view content_type, std::string_view body
                             const EvalTransform& transform, const RequestLimits& limits);
 
 // `probabilities` holds one row of classes.size() values per image of `invocation`.
+// Throws RequestError 500 (inference_failed) naming an image whose row is not finite.
 std::string predictions_body(const Invocation& invocation,
                              const std::vector<std::vector<float>>& probabilities,
                              const std::vector<std::string>& classes, int k);
