@@ -160,12 +160,6 @@ const std::map<std::string, Variable>& variables() {
         [](Config& c, auto& n, auto& v) {
           c.shm_area_bytes = std::size_t(parse_integer(n, v, 0, 1LL << 24));
         }}},
-      {"RINGTAIL_LOCAL_BACKEND",
-       {"hierarchical allreduce: backend inside a host",
-        [](Config& c, auto&, auto& v) { c.local_backend = v; }}},
-      {"RINGTAIL_CROSS_BACKEND",
-       {"hierarchical allreduce: backend across hosts",
-        [](Config& c, auto&, auto& v) { c.cross_backend = v; }}},
       {"RINGTAIL_AUTOTUNE",
        {"search fusion threshold, cycle time and algorithm during the first steps",
         [](Config& c, auto& n, auto& v) { c.autotune = parse_bool(n, v); }}},

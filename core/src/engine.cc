@@ -77,8 +77,9 @@ Engine::~Engine() { shutdown(); }
 // One allgather of what must agree: whether the rank could start, the fusion
 // threshold (fusion decides which collectives run), the cache capacity (the
 // bit vector's length), the allreduce algorithm, whether autotuning is on
-// with which starting cycle time (the ranks must search the same grid), and
-// the ring's segment and the shm area sizes.
+// with which starting cycle time (the ranks must search the same grid), the
+// ring's segment and the shm area sizes, and the allgather algorithm (building
+// a hierarchical one is collective).
 void Engine::check_agreement(coll::Communicator& world, std::exception_ptr local_failure) {
   const std::int64_t mine[] = {local_failure ? 1 : 0,
                                static_cast<std::int64_t>(config_.fusion_threshold_bytes),
@@ -87,7 +88,8 @@ void Engine::check_agreement(coll::Communicator& world, std::exception_ptr local
                                config_.autotune ? 1 : 0,
                                config_.autotune ? static_cast<std::int64_t>(config_.cycle_time.count()) : 0,
                                static_cast<std::int64_t>(config_.ring_segment_bytes),
-                               static_cast<std::int64_t>(config_.shm_area_bytes)};
+                               static_cast<std::int64_t>(config_.shm_area_bytes),
+                               static_cast<std::int64_t>(config_.allgather)};
   constexpr std::size_t kFields = sizeof(mine) / sizeof(mine[0]);
   std::vector<std::int64_t> all(kFields * static_cast<std::size_t>(size_));
   world.allgather(mine, all.data(), kFields, coll::DataType::i64);
@@ -103,7 +105,8 @@ void Engine::check_agreement(coll::Communicator& world, std::exception_ptr local
                          "RINGTAIL_AUTOTUNE",
                          "RINGTAIL_CYCLE_TIME_MS (with RINGTAIL_AUTOTUNE on; in microseconds)",
                          "RINGTAIL_RING_SEGMENT_BYTES",
-                         "RINGTAIL_SHM_AREA_BYTES"};
+                         "RINGTAIL_SHM_AREA_BYTES",
+                         "RINGTAIL_ALLGATHER"};
   static_assert(sizeof(names) / sizeof(names[0]) == kFields);
   for (std::size_t f = 1; f < kFields; ++f) {
     std::string values;
@@ -132,10 +135,12 @@ Engine::SetState Engine::make_set(std::unique_ptr<coll::Communicator> comm, std:
   SetState set;
   set.comm = std::move(comm);
   set.allreduce = allreduce ? std::move(allreduce) : make_allreduce_strategy(config_, *set.comm);
+  set.allgather = make_allgather_strategy(config_, *set.comm);
   set.controller = std::make_unique<Controller>(*set.comm, std::move(ranks), config_.cache_capacity,
                                                 config_.stall_check_seconds,
                                                 config_.stall_shutdown_seconds, counters_);
-  set.executor = std::make_unique<Executor>(*set.comm, *set.allreduce, fusion_, scratch_, counters_);
+  set.executor = std::make_unique<Executor>(*set.comm, *set.allreduce, *set.allgather, fusion_, scratch_,
+                                            counters_);
   return set;
 }
 
@@ -428,7 +433,8 @@ void Engine::apply(const TuningCandidate& candidate) {
   }
   idle_strategies_[global_allreduce_] = std::move(global.allreduce);
   global.allreduce = std::move(next);
-  global.executor = std::make_unique<Executor>(*global.comm, *global.allreduce, fusion_, scratch_, counters_);
+  global.executor = std::make_unique<Executor>(*global.comm, *global.allreduce, *global.allgather, fusion_,
+                                               scratch_, counters_);
   global_allreduce_ = candidate.allreduce;
 }
 

@@ -22,6 +22,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "allgather_strategy.h"
 #include "allreduce_strategy.h"
 #include "autotune_session.h"
 #include "controller.h"
@@ -77,6 +78,7 @@ class Engine {
   struct SetState {
     std::unique_ptr<coll::Communicator> comm;  // null: not a member
     std::unique_ptr<AllreduceStrategy> allreduce;
+    std::unique_ptr<AllgatherStrategy> allgather;
     std::unique_ptr<Controller> controller;
     std::unique_ptr<Executor> executor;
   };

@@ -7,14 +7,17 @@
 
 namespace ringtail::core::detail {
 
-Executor::Executor(coll::Communicator& comm, AllreduceStrategy& allreduce, FusionBuffer& fusion,
-                   FusionBuffer& scratch, EngineCounters& counters)
+Executor::Executor(coll::Communicator& comm, AllreduceStrategy& allreduce,
+                   AllgatherStrategy& allgather, FusionBuffer& fusion, FusionBuffer& scratch,
+                   EngineCounters& counters)
     : comm_(comm),
       allreduce_(allreduce),
+      allgather_(allgather),
       fusion_(fusion),
       scratch_(scratch),
       counters_(counters),
-      allreduce_name_(std::string(comm.backend()) + "." + allreduce.name() + ".allreduce") {}
+      allreduce_name_(std::string(comm.backend()) + "." + allreduce.name() + ".allreduce"),
+      allgather_name_(std::string(comm.backend()) + "." + allgather.name() + ".allgather") {}
 
 void Executor::run(std::vector<RoundItem>& items, const FusionGroup& group) {
   switch (items[group.items.front()].response.signature.op) {

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "allgather_strategy.h"
 #include "allreduce_strategy.h"
 #include "controller.h"
 #include "fusion_buffer.h"
@@ -23,8 +24,8 @@ namespace ringtail::core::detail {
 
 class Executor {
  public:
-  Executor(coll::Communicator& comm, AllreduceStrategy& allreduce, FusionBuffer& fusion,
-           FusionBuffer& scratch, EngineCounters& counters);
+  Executor(coll::Communicator& comm, AllreduceStrategy& allreduce, AllgatherStrategy& allgather,
+           FusionBuffer& fusion, FusionBuffer& scratch, EngineCounters& counters);
 
   // Where to append timeline spans (null: no timeline).
   void set_timeline(std::vector<Timeline::Span>* spans) { spans_ = spans; }
@@ -55,11 +56,13 @@ class Executor {
 
   coll::Communicator& comm_;
   AllreduceStrategy& allreduce_;
+  AllgatherStrategy& allgather_;
   FusionBuffer& fusion_;
   FusionBuffer& scratch_;
   EngineCounters& counters_;
   std::vector<Timeline::Span>* spans_ = nullptr;
   const std::string allreduce_name_;
+  const std::string allgather_name_;
 };
 
 }  // namespace ringtail::core::detail

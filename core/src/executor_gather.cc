@@ -20,7 +20,7 @@ Shape with_rows(const Shape& like, std::int64_t rows) {
 }  // namespace
 
 // Each rank packs its tensors' rows, in group order, at its own place in the
-// buffer; one allgatherv fills in the others. The row counts travel first (one
+// buffer; one allgatherv (RINGTAIL_ALLGATHER's algorithm) fills in the others. The row counts travel first (one
 // small allgather per group), because they may differ per rank and per step.
 void Executor::allgather(std::vector<RoundItem>& items, const FusionGroup& group) {
   const Signature& sig = items[group.items.front()].response.signature;
@@ -62,7 +62,7 @@ void Executor::allgather(std::vector<RoundItem>& items, const FusionGroup& group
     at += elems;
   }
   t.packed = Clock::now();
-  comm_.allgatherv(mine, buffer, counts, type);
+  allgather_.run(mine, buffer, counts, type);
   t.reduced = Clock::now();
 
   for (std::size_t k = 0; k < tensors; ++k) {
@@ -87,7 +87,7 @@ void Executor::allgather(std::vector<RoundItem>& items, const FusionGroup& group
   }
   t.unpacked = Clock::now();
   tally(group, tensors > 1 ? total * esize : 0);
-  record(items, group, t, collective_name("allgather"));
+  record(items, group, t, allgather_name_);
 }
 
 // Rank r receives rows [start_r, start_r + rows_r) of every tensor, the first

@@ -288,6 +288,11 @@ TEST(EngineErrors, AlgorithmSizesThatMustAgreeAreChecked) {
     shm.shm_area_bytes = odd ? 65536 : 4096;
     e = expect_error([&] { make_runtime(world, shm); }, ErrorKind::mismatch);
     EXPECT_NE(std::string(e.what()).find("RINGTAIL_SHM_AREA_BYTES"), std::string::npos) << e.what();
+
+    core::Config gather = test_config();  // a hierarchical allgather is built collectively
+    gather.allgather = odd ? core::AllgatherAlgorithm::hierarchical : core::AllgatherAlgorithm::flat;
+    e = expect_error([&] { make_runtime(world, gather); }, ErrorKind::mismatch);
+    EXPECT_NE(std::string(e.what()).find("RINGTAIL_ALLGATHER"), std::string::npos) << e.what();
   }, options);
 }
 

@@ -263,6 +263,21 @@ TEST(EngineFeatures, StallShutdownEndsTheJobWithAnError) {
   });
 }
 
+// The spans of a timeline file, by track (tensor) name.
+std::map<std::string, std::set<std::string>> timeline_phases(const std::string& path) {
+  std::ifstream in(path);
+  const nlohmann::json trace = nlohmann::json::parse(in);
+  std::map<int, std::string> tracks;
+  std::map<std::string, std::set<std::string>> phases;
+  for (const auto& e : trace) {
+    if (e["ph"] == "M") tracks[e["tid"].get<int>()] = e["args"]["name"].get<std::string>();
+  }
+  for (const auto& e : trace) {
+    if (e["ph"] == "X") phases[tracks[e["tid"].get<int>()]].insert(e["name"].get<std::string>());
+  }
+  return phases;
+}
+
 TEST(EngineFeatures, TimelineRecordsEveryPhase) {
   run_on_ranks([](coll::Communicator& world) {
     core::Config config = test_config();
@@ -285,22 +300,78 @@ TEST(EngineFeatures, TimelineRecordsEveryPhase) {
       rt->broadcast("bcast.c", c.view(), 0).wait(kWait);
     }
     if (world.rank() != 0) return;
-    std::ifstream in(config.timeline_path);
-    const nlohmann::json trace = nlohmann::json::parse(in);
-    std::map<int, std::string> tracks;
-    std::map<std::string, std::set<std::string>> phases;
-    for (const auto& e : trace) {
-      if (e["ph"] == "M") tracks[e["tid"].get<int>()] = e["args"]["name"].get<std::string>();
-    }
-    for (const auto& e : trace) {
-      if (e["ph"] == "X") phases[tracks[e["tid"].get<int>()]].insert(e["name"].get<std::string>());
-    }
+    auto phases = timeline_phases(config.timeline_path);
     const std::string backend(world.backend());
     EXPECT_EQ(phases["fused.a"],
               (std::set<std::string>{"NEGOTIATE", "QUEUE", "PACK",
                                      backend + "." + allreduce_algorithm + ".allreduce", "UNPACK"}));
     EXPECT_TRUE(phases["bcast.c"].count("NEGOTIATE"));
     EXPECT_TRUE(phases["bcast.c"].count(backend + ".native.broadcast"));
+    remove_tree(dir);
+  });
+}
+
+// RINGTAIL_ALLGATHER reaches the engine: with `hierarchical` on ranks that
+// claim two host names (hosts of 1 and 1, 2 and 1, 2 and 2 ranks), allgathers
+// of different row counts per rank, fused and alone, come out as with the
+// backend's allgather, and the timeline names the algorithm that ran.
+TEST(EngineFeatures, AllgatherRunsTheConfiguredAlgorithm) {
+  run_on_ranks([](coll::Communicator& world) {
+    const int n = world.size();
+    core::Config config = test_config();
+    config.allgather = core::AllgatherAlgorithm::hierarchical;
+    config.world.hostname = "fake-host-" + std::to_string(world.rank() * 2 / n);
+    std::string dir;
+    if (world.rank() == 0) {
+      dir = make_temp_dir("allgather");
+      config.timeline_path = dir + "/timeline.json";
+    }
+    constexpr std::int64_t kCols = 5;
+    const auto rows_of = [](int r, int t) { return static_cast<std::int64_t>(t == 0 ? r + 1 : (3 * r) % 4); };
+    {
+      auto rt = make_runtime(world, config);
+      for (int round = 0; round < 2; ++round) {
+        std::vector<Buffer> inputs;
+        std::vector<core::Operation> ops(2);
+        for (int t = 0; t < 2; ++t) {
+          inputs.emplace_back(DataType::f32, static_cast<std::size_t>(rows_of(world.rank(), t) * kCols));
+          for (std::size_t i = 0; i < inputs.back().count(); ++i) {
+            inputs.back().set(i, 1000 * world.rank() + 100 * t + 10 * round + static_cast<int>(i % 7));
+          }
+        }
+        for (int t = 0; t < 2; ++t) {
+          ops[t].type = core::OpType::allgather;
+          ops[t].name = "gather." + std::to_string(t);
+          ops[t].input = inputs[t].view({rows_of(world.rank(), t), kCols});
+        }
+        // Round 0 fuses both tensors into one allgather; round 1 sends them alone.
+        std::vector<Handle> handles;
+        if (round == 0) {
+          handles = rt->enqueue_group(ops);
+        } else {
+          for (auto& op : ops) handles.push_back(rt->enqueue_group({op}).front());
+        }
+        for (int t = 0; t < 2; ++t) {
+          handles[t].wait(kWait);
+          const TensorView out = handles[t].output();
+          std::int64_t rows = 0;
+          for (int r = 0; r < n; ++r) rows += rows_of(r, t);
+          ASSERT_EQ(out.shape, (core::Shape{rows, kCols}));
+          std::size_t at = 0;
+          for (int r = 0; r < n; ++r) {
+            for (std::int64_t i = 0; i < rows_of(r, t) * kCols; ++i, ++at) {
+              EXPECT_EQ(Buffer::load(static_cast<char*>(out.data) + at * 4, DataType::f32),
+                        1000 * r + 100 * t + 10 * round + i % 7)
+                  << "tensor " << t << " round " << round << " element " << at;
+            }
+          }
+        }
+      }
+    }
+    if (world.rank() != 0) return;
+    auto phases = timeline_phases(config.timeline_path);
+    EXPECT_TRUE(phases["gather.0"].count(std::string(world.backend()) + ".hierarchical.allgather"))
+        << "the allgather did not run the hierarchical algorithm";
     remove_tree(dir);
   });
 }

@@ -39,8 +39,6 @@ struct Config {
   AllgatherAlgorithm allgather = AllgatherAlgorithm::automatic;
   std::size_t ring_segment_bytes = 0;  // 0: the measured default
   std::size_t shm_area_bytes = 0;      // shared-memory area; 0: the measured default
-  std::string local_backend;           // hierarchical: backend inside a host (empty: world's)
-  std::string cross_backend;           // hierarchical: backend across hosts (empty: world's)
 
   // Autotuning.
   bool autotune = false;
