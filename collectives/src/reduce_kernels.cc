@@ -1,7 +1,9 @@
 #include "ringtail/collectives/reduce_kernels.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
+#include <limits>
 #include <type_traits>
 
 #include "ringtail/collectives/error.h"
@@ -120,6 +122,20 @@ void map_typed(void* buf, std::size_t n, F f) {
   for (std::size_t i = 0; i < n; ++i) p[i] = f(p[i]);
 }
 
+// `v` truncated toward zero and clamped to T's range (NaN: 0). A plain cast of
+// a double outside the range is undefined behaviour, and a huge prescale or
+// postscale factor would reach it.
+template <typename T>
+T saturating(double v) {
+  if (std::isnan(v)) return T{0};
+  constexpr double lo = static_cast<double>(std::numeric_limits<T>::min());
+  // 2^63 is the first double past int64's maximum (which a double cannot hold).
+  constexpr double hi_excl = static_cast<double>(std::numeric_limits<T>::max()) + 1.0;
+  if (v <= lo) return std::numeric_limits<T>::min();
+  if (v >= hi_excl) return std::numeric_limits<T>::max();
+  return static_cast<T>(v);
+}
+
 }  // namespace
 
 bool supports(DataType, ReduceOp) { return true; }
@@ -156,19 +172,19 @@ void scale(void* buf, std::size_t count, DataType type, double factor) {
       return map_typed<double>(buf, count, [factor](double v) { return v * factor; });
     case DataType::i8:
       return map_typed<std::int8_t>(buf, count, [factor](std::int8_t v) {
-        return static_cast<std::int8_t>(v * factor);
+        return saturating<std::int8_t>(v * factor);
       });
     case DataType::u8:
       return map_typed<std::uint8_t>(buf, count, [factor](std::uint8_t v) {
-        return static_cast<std::uint8_t>(v * factor);
+        return saturating<std::uint8_t>(v * factor);
       });
     case DataType::i32:
       return map_typed<std::int32_t>(buf, count, [factor](std::int32_t v) {
-        return static_cast<std::int32_t>(v * factor);
+        return saturating<std::int32_t>(v * factor);
       });
     case DataType::i64:
       return map_typed<std::int64_t>(buf, count, [factor](std::int64_t v) {
-        return static_cast<std::int64_t>(static_cast<double>(v) * factor);
+        return saturating<std::int64_t>(static_cast<double>(v) * factor);
       });
   }
 }

@@ -107,6 +107,35 @@ TEST(Kernels, ScaleAppliesToSixteenBitFloats) {
   EXPECT_EQ(coll::bf16_to_float(v[1]), -0.75f);
 }
 
+// A factor that takes integers past their range (a huge prescale) saturates
+// instead of casting out of range, which is undefined behaviour.
+TEST(Kernels, ScaleSaturatesIntegers) {
+  std::int8_t i8[] = {3, -3, 1};
+  coll::scale(i8, 3, DataType::i8, 1e6);
+  EXPECT_EQ(i8[0], 127);
+  EXPECT_EQ(i8[1], -128);
+  std::uint8_t u8[] = {200, 1};
+  coll::scale(u8, 2, DataType::u8, -2.0);
+  EXPECT_EQ(u8[0], 0);
+  coll::scale(u8, 2, DataType::u8, 0.5);
+  EXPECT_EQ(u8[1], 0);  // 0 * 0.5
+  std::int32_t i32[] = {7, -7, 5};
+  coll::scale(i32, 3, DataType::i32, 1e300);
+  EXPECT_EQ(i32[0], std::numeric_limits<std::int32_t>::max());
+  EXPECT_EQ(i32[1], std::numeric_limits<std::int32_t>::min());
+  std::int64_t i64[] = {2, -2, 9};
+  coll::scale(i64, 3, DataType::i64, 1e300);
+  EXPECT_EQ(i64[0], std::numeric_limits<std::int64_t>::max());
+  EXPECT_EQ(i64[1], std::numeric_limits<std::int64_t>::min());
+  std::int64_t nan_scaled[] = {4};
+  coll::scale(nan_scaled, 1, DataType::i64, std::nan(""));
+  EXPECT_EQ(nan_scaled[0], 0);
+  std::int32_t ordinary[] = {9, -9};
+  coll::scale(ordinary, 2, DataType::i32, 0.5);  // truncation toward zero is unchanged
+  EXPECT_EQ(ordinary[0], 4);
+  EXPECT_EQ(ordinary[1], -4);
+}
+
 TEST(Kernels, MinAndMaxOnRandomFloatsMatchStd) {
   std::mt19937 rng(3);
   std::uniform_real_distribution<float> dist(-100, 100);

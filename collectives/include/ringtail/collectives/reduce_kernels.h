@@ -22,7 +22,7 @@ void reduce_into(void* inout, const void* in, std::size_t count, DataType type, 
 void reduce(void* out, const void* a, const void* b, std::size_t count, DataType type, ReduceOp op);
 
 // buf[i] *= factor, computed in double for f64, float otherwise; integer results
-// truncate toward zero.
+// truncate toward zero and saturate at the type's range (NaN gives 0).
 void scale(void* buf, std::size_t count, DataType type, double factor);
 
 // buf[i] /= divisor; for integers an exact truncating division (not a multiply by
