@@ -14,8 +14,6 @@
 namespace ringtail::launcher {
 namespace {
 
-constexpr int kMaxSlots = 4096;
-
 [[noreturn]] void bad(const std::string& origin, const std::string& what) {
   throw Error(ErrorKind::invalid_argument, origin + ": " + what);
 }

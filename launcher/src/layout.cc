@@ -207,6 +207,10 @@ Layout plan_layout(const std::vector<HostSpec>& specs, const LayoutRequest& requ
     // Without hosts and without an instance type, this machine has -np slots.
     if (request.default_instance.empty()) {
       if (!request.np) bad("-np is needed when no hosts are given");
+      if (*request.np > kMaxSlots) {
+        bad("-np " + std::to_string(*request.np) + " without hosts would start that many processes on this "
+            "machine; at most " + std::to_string(kMaxSlots) + " (give hosts with -H or --hostfile for more)");
+      }
       here.slots = *request.np;
     }
     layout.hosts = describe_hosts({here}, request, local);

@@ -47,6 +47,14 @@ TEST(Layout, NoHostsMeansThisMachineWithNpSlots) {
   EXPECT_FALSE(l.oversubscribed);
   EXPECT_FALSE(l.yield_when_idle);
   EXPECT_THROW(plan_layout({}, {}, machine(2)), Error);  // neither -np nor hosts
+  // A mistyped -np must not start 100000 processes here.
+  EXPECT_EQ(plan_layout({}, np(4096), machine(2)).hosts[0].ranks, 4096);
+  try {
+    plan_layout({}, np(100000), machine(2));
+    ADD_FAILURE() << "-np 100000 without hosts was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("-np 100000"), std::string::npos) << e.what();
+  }
 }
 
 TEST(Layout, RanksFillHostsInOrder) {

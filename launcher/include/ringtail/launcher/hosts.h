@@ -10,9 +10,13 @@
 
 namespace ringtail::launcher {
 
+// The most ranks one host may take: far past any machine, but a mistyped
+// count fails instead of starting that many processes.
+inline constexpr int kMaxSlots = 4096;
+
 struct HostSpec {
   std::string name;
-  std::optional<int> slots;
+  std::optional<int> slots;  // 1 to kMaxSlots
   std::string instance;  // empty: not given
   std::string origin;    // where it was written, for messages: "-H" or "hosts.txt line 3"
 };
