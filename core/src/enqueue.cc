@@ -204,6 +204,14 @@ Handle Engine::submit_control(std::unique_ptr<Submission> s, ProcessSetId set) {
       }
       q.joining = true;
     } else {
+      // The coordinator leaves joined ranks out of the requests it counts, so
+      // a process-set change from a joined rank could run without it and its
+      // own request would then wait forever.
+      if (q.joining) {
+        throw Error(ErrorKind::invalid_argument,
+                    s->op.name + ": this rank has joined process set " + std::to_string(set) +
+                        "; submit nothing more until join() returns");
+      }
       if (q.in_flight.count(s->op.name)) {
         throw Error(ErrorKind::invalid_argument,
                     s->op.name + ": the previous call has not completed yet (one at a time)");

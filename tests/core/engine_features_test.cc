@@ -183,6 +183,23 @@ TEST(EngineFeatures, JoinLetsRanksWithLessDataStandBy) {
   });
 }
 
+// A joined rank may not change the process sets: the others would count it
+// out and its own request would wait forever.
+TEST(EngineFeatures, AJoinedRankCannotChangeProcessSets) {
+  run_on_ranks([](coll::Communicator& world) {
+    auto rt = make_runtime(world);
+    const core::ProcessSetId id = rt->add_process_set({0});
+    Handle joined = rt->join_async();
+    Error e = expect_error([&] { rt->add_process_set({0}); }, ErrorKind::invalid_argument);
+    EXPECT_NE(std::string(e.what()).find("has joined"), std::string::npos) << e.what();
+    e = expect_error([&] { rt->remove_process_set(id); }, ErrorKind::invalid_argument);
+    EXPECT_NE(std::string(e.what()).find("has joined"), std::string::npos) << e.what();
+    joined.wait(kWait);
+    // Once the join has completed, the sets can change again.
+    rt->remove_process_set(id);
+  });
+}
+
 // While some ranks have joined, allgather takes rows from the others only,
 // broadcast reaches every rank, and the joined ranks take part unseen.
 TEST(EngineFeatures, GatherAndBroadcastWhileRanksHaveJoined) {
