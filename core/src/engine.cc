@@ -190,12 +190,19 @@ bool Engine::iterate() {
   }
   for (auto& [id, s] : drained) sets_.at(id).controller->accept(std::move(s));
 
-  // The global set's round runs every time and says which other sets have work.
-  std::vector<std::uint64_t> extra((static_cast<std::size_t>(next_set_id_) + 63) / 64, 0);
+  // The global set's round runs every time and says which other sets have work:
+  // one bit per live set, in id order. Every rank knows the same live sets
+  // (they change only in the global set's rounds), and ids are never reused,
+  // so indexing by id instead would grow each round's message for as long as
+  // a job keeps creating and removing sets.
+  std::vector<ProcessSetId> live;
   for (const auto& [id, set] : sets_) {
-    if (id != kGlobalProcessSet && set.controller && set.controller->has_work()) {
-      extra[static_cast<std::size_t>(id) / 64] |= std::uint64_t{1} << (id % 64);
-    }
+    if (id != kGlobalProcessSet) live.push_back(id);
+  }
+  std::vector<std::uint64_t> extra((live.size() + 63) / 64, 0);
+  for (std::size_t k = 0; k < live.size(); ++k) {
+    const SetState& set = sets_.at(live[k]);
+    if (set.controller && set.controller->has_work()) extra[k / 64] |= std::uint64_t{1} << (k % 64);
   }
   Round round = sets_.at(kGlobalProcessSet).controller->negotiate(extra);
   if (autotune_) tune(round);
@@ -207,13 +214,11 @@ bool Engine::iterate() {
   const std::vector<std::uint64_t> busy_sets = round.extra_or;
   if (!run_round(kGlobalProcessSet, sets_.at(kGlobalProcessSet), round)) return false;
 
-  std::vector<ProcessSetId> ids;
-  for (const auto& [id, set] : sets_) {
-    if (id != kGlobalProcessSet) ids.push_back(id);
-  }
-  for (ProcessSetId id : ids) {
-    const std::size_t word = static_cast<std::size_t>(id) / 64;
-    if (word >= busy_sets.size() || ((busy_sets[word] >> (id % 64)) & 1u) == 0) continue;
+  // The global round may have added or removed sets: `live` is the list the
+  // bits were set by; a removed set is skipped, a new one has no work yet.
+  for (std::size_t k = 0; k < live.size(); ++k) {
+    if (k / 64 >= busy_sets.size() || ((busy_sets[k / 64] >> (k % 64)) & 1u) == 0) continue;
+    const ProcessSetId id = live[k];
     auto it = sets_.find(id);
     if (it == sets_.end() || !it->second.controller) continue;
     Round set_round = it->second.controller->negotiate({});

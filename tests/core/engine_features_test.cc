@@ -393,6 +393,44 @@ TEST(EngineFeatures, AllgatherRunsTheConfiguredAlgorithm) {
   });
 }
 
+// A job that creates and removes sets for a long time: set ids keep growing
+// (they are never reused) while the rounds say which live sets have work by
+// position, so a set with an id past 64, beside an older one, still runs.
+TEST(EngineFeatures, SetsCreatedLateStillRunAfterManyCameAndWent) {
+  run_on_ranks([](coll::Communicator& world) {
+    auto rt = make_runtime(world);
+    const int n = world.size();
+    std::vector<int> all(static_cast<std::size_t>(n));
+    for (int r = 0; r < n; ++r) all[static_cast<std::size_t>(r)] = r;
+    const core::ProcessSetId early = rt->add_process_set(all);
+    core::ProcessSetId last = early;
+    for (int i = 0; i < 70; ++i) {
+      last = rt->add_process_set({0});
+      rt->remove_process_set(last);
+    }
+    const core::ProcessSetId late = rt->add_process_set(all);
+    EXPECT_GT(late, last);
+    Buffer a(DataType::f32, 4), b(DataType::f32, 4);
+    for (std::size_t i = 0; i < 4; ++i) {
+      a.set(i, element_value(world.rank(), 1, i));
+      b.set(i, element_value(world.rank(), 2, i));
+    }
+    Handle ha = rt->allreduce("in.early", a.view(), ReduceOp::sum, early);
+    Handle hb = rt->allreduce("in.late", b.view(), ReduceOp::sum, late);
+    ha.wait(kWait);
+    hb.wait(kWait);
+    for (std::size_t i = 0; i < 4; ++i) {
+      double sa = 0, sb = 0;
+      for (int r = 0; r < n; ++r) {
+        sa += element_value(r, 1, i);
+        sb += element_value(r, 2, i);
+      }
+      EXPECT_EQ(a.get(i), sa) << "element " << i;
+      EXPECT_EQ(b.get(i), sb) << "element " << i;
+    }
+  });
+}
+
 TEST(EngineFeatures, ProcessSetsNegotiateOnTheirOwn) {
   run_on_ranks([](coll::Communicator& world) {
     auto rt = make_runtime(world);
