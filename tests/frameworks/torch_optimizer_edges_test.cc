@@ -190,6 +190,26 @@ TEST(DistributedOptimizerEdges, ZeroGradWhileAllreducesAreInFlightIsAnError) {
   });
 }
 
+TEST(DistributedOptimizerEdges, StepAfterItsContextEndedIsAnError) {
+  // shutdown() ends the default context while the program may still hold an
+  // optimizer built on it: a step must say so, not use the freed engine.
+  run_on_ranks([](coll::Communicator& world) {
+    auto ctx = make_context(world);
+    at::Tensor w = at::zeros({2, 3}, at::kDouble).set_requires_grad(true);
+    ::torch::OrderedDict<std::string, at::Tensor> named;
+    named.insert("w", w);
+    DistributedOptimizer dist(*ctx, plain_sgd({w}), named);
+    ctx.reset();
+    try {
+      dist.step();
+      ADD_FAILURE() << "step() after the context ended was accepted";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::shut_down);
+      EXPECT_NE(std::string(e.what()).find("context"), std::string::npos) << e.what();
+    }
+  });
+}
+
 TEST(DistributedOptimizerEdges, ZeroGradDuringAccumulationStartsTheCountAgain) {
   // A loop that drops a micro-batch (say, a non-finite loss) with zero_grad()
   // must then accumulate backward_passes_per_step fresh passes.

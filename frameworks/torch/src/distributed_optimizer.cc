@@ -50,7 +50,18 @@ struct DistributedOptimizer::Impl {
   // in between) must not reduce them again.
   bool synchronized = false;
 
-  Impl(Context& c, Options o) : context(c), options(std::move(o)) {}
+  std::weak_ptr<const void> context_alive;
+
+  Impl(Context& c, Options o) : context(c), options(std::move(o)), context_alive(c.lifetime()) {}
+
+  core::Runtime& runtime() const {
+    if (context_alive.expired()) {
+      throw Error(ErrorKind::shut_down,
+                  "DistributedOptimizer: the ringtail context it was built with has ended "
+                  "(ringtail::torch::shutdown(), or the Context was destroyed); build a new one after init()");
+    }
+    return context.runtime();
+  }
 
   class GradientReadyHook;
 
@@ -127,7 +138,7 @@ void DistributedOptimizer::Impl::submit(Slot& slot) {
     done->store(Clock::now().time_since_epoch().count());
   };
   slot.submitted_at = Clock::now();
-  slot.handle = context.runtime().enqueue(std::move(op));
+  slot.handle = runtime().enqueue(std::move(op));
   slot.submitted = true;
 }
 

@@ -31,9 +31,15 @@ class Context {
 
   core::Runtime& runtime() noexcept { return *runtime_; }
 
+  // Expires when this context is destroyed: objects that keep a Context&
+  // (DistributedOptimizer) check it, so using them after shutdown() is an
+  // error instead of a use of freed memory.
+  std::weak_ptr<const void> lifetime() const noexcept { return alive_; }
+
  private:
   coll::Topology topology_;
   std::unique_ptr<core::Runtime> runtime_;
+  std::shared_ptr<const void> alive_ = std::make_shared<int>(0);
 };
 
 // The default instance. init() reads the configuration from the environment
