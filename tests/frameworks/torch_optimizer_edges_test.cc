@@ -144,6 +144,19 @@ struct TwoHeadsImpl : ::torch::nn::Module {
 };
 TORCH_MODULE(TwoHeads);
 
+TEST(DistributedOptimizerEdges, BroadcastParametersCarriesBoolBuffers) {
+  run_on_ranks([](coll::Communicator& world) {
+    auto ctx = make_context(world);
+    // Root's mask alternates; the others start all true.
+    at::Tensor mask = ctx->rank() == 0 ? at::arange(10).remainder(2).eq(0) : at::ones({10}, at::kBool);
+    ::torch::OrderedDict<std::string, at::Tensor> named;
+    named.insert("mask", mask);
+    broadcast_parameters(*ctx, named, 0);
+    ASSERT_EQ(mask.scalar_type(), at::kBool);
+    for (std::int64_t i = 0; i < 10; ++i) EXPECT_EQ(mask[i].item<bool>(), i % 2 == 0) << "element " << i;
+  });
+}
+
 TEST(DistributedOptimizerEdges, AWeightListedUnderTwoNamesIsReducedOnce) {
   // Without fusion the engine runs the two names' allreduces one after the
   // other on the same gradient, so a second reduction would show.

@@ -26,10 +26,12 @@ void broadcast_parameters(Context& ctx, const ::torch::OrderedDict<std::string, 
     if (!t.defined()) continue;
     at::Tensor buffer = t.contiguous();
     if (!buffer.is_same(t)) copies.emplace_back(t, buffer);
+    // A bool buffer (a mask a module keeps) travels as the bytes it is made of.
+    const at::Tensor wire = buffer.scalar_type() == at::kBool ? buffer.view(at::kByte) : buffer;
     core::Operation op;
     op.type = core::OpType::broadcast;
     op.name = "broadcast_parameters." + item.key();
-    op.input = detail::view_of(buffer, item.key());
+    op.input = detail::view_of(wire, item.key());
     op.root = root;
     operations.push_back(std::move(op));
   }
