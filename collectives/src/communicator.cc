@@ -40,6 +40,29 @@ std::size_t total(const std::vector<std::size_t>& counts) {
   return std::accumulate(counts.begin(), counts.end(), std::size_t{0});
 }
 
+// A count vector as one number for the agreement check: FNV-1a over the
+// entries, kept below 2^62 so it can be negated like the other fields. Two
+// vectors with the same total (a permutation, a block moved between ranks)
+// still differ here.
+std::int64_t fingerprint(const std::vector<std::size_t>& counts) {
+  std::uint64_t h = 14695981039346656037ull;
+  for (std::size_t c : counts) {
+    for (int b = 0; b < 8; ++b) {
+      h ^= (static_cast<std::uint64_t>(c) >> (8 * b)) & 0xff;
+      h *= 1099511628211ull;
+    }
+  }
+  return static_cast<std::int64_t>(h >> 2);
+}
+
+std::string describe(const std::vector<std::size_t>& counts) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < counts.size() && i < 8; ++i) {
+    out += (i ? ", " : "") + std::to_string(counts[i]);
+  }
+  return out + (counts.size() > 8 ? ", ...]" : "]");
+}
+
 }  // namespace
 
 Communicator::Communicator(int rank, int size) : rank_(rank), size_(size) {
@@ -54,25 +77,34 @@ Communicator::~Communicator() = default;
 
 // Agreement check: one allreduce of (x, -x) with min gives min and -max of each
 // field; a field whose min and max differ is named in the error on every rank.
+// `counts` (allgatherv, reducescatter) is compared entry by entry through its
+// fingerprint, since equal totals do not make equal vectors.
 void Communicator::check_signature(std::string_view what, std::uint64_t count, DataType type,
-                                   ReduceOp op, int root) {
+                                   ReduceOp op, int root,
+                                   const std::vector<std::size_t>* counts) {
   if (!check_across_ranks_ || size_ == 1) return;
-  const char* names[] = {"count", "dtype", "op", "root"};
-  const std::int64_t values[] = {static_cast<std::int64_t>(count), static_cast<std::int64_t>(type),
-                                 static_cast<std::int64_t>(op), root};
-  std::int64_t both[8];
-  for (int i = 0; i < 4; ++i) {
+  constexpr int kFields = 5;
+  const char* names[kFields] = {"count", "dtype", "op", "root", "recv_counts"};
+  const std::int64_t values[kFields] = {
+      static_cast<std::int64_t>(count), static_cast<std::int64_t>(type),
+      static_cast<std::int64_t>(op), root, counts ? fingerprint(*counts) : 0};
+  std::int64_t both[2 * kFields];
+  for (int i = 0; i < kFields; ++i) {
     both[i] = values[i];
-    both[4 + i] = -values[i];
+    both[kFields + i] = -values[i];
   }
-  do_allreduce(both, both, 8, DataType::i64, ReduceOp::min);
+  do_allreduce(both, both, 2 * kFields, DataType::i64, ReduceOp::min);
   std::ostringstream problems;
-  for (int i = 0; i < 4; ++i) {
+  for (int i = 0; i < kFields; ++i) {
     const std::int64_t lo = both[i];
-    const std::int64_t hi = -both[4 + i];
-    if (lo != hi) {
-      problems << (problems.tellp() > 0 ? ", " : "") << names[i] << " differs across ranks (from "
-               << lo << " to " << hi << "; this rank has " << values[i] << ")";
+    const std::int64_t hi = -both[kFields + i];
+    if (lo == hi) continue;
+    problems << (problems.tellp() > 0 ? ", " : "");
+    if (i == 4) {
+      problems << "recv_counts differs across ranks (this rank has " << describe(*counts) << ")";
+    } else {
+      problems << names[i] << " differs across ranks (from " << lo << " to " << hi
+               << "; this rank has " << values[i] << ")";
     }
   }
   if (problems.tellp() > 0) {
@@ -106,7 +138,7 @@ void Communicator::allgatherv(const void* send, void* recv,
   require_counts("allgatherv", "recv_counts", recv_counts, size_);
   require_buffer("allgatherv", "send buffer", send, recv_counts[rank_]);
   require_buffer("allgatherv", "recv buffer", recv, total(recv_counts));
-  check_signature("allgatherv", total(recv_counts), type, ReduceOp::sum, 0);
+  check_signature("allgatherv", total(recv_counts), type, ReduceOp::sum, 0, &recv_counts);
   do_allgatherv(send, recv, recv_counts, type);
 }
 
@@ -123,7 +155,7 @@ void Communicator::reducescatter(const void* send, void* recv,
   require_counts("reducescatter", "recv_counts", recv_counts, size_);
   require_buffer("reducescatter", "send buffer", send, total(recv_counts));
   require_buffer("reducescatter", "recv buffer", recv, recv_counts[rank_]);
-  check_signature("reducescatter", total(recv_counts), type, op, 0);
+  check_signature("reducescatter", total(recv_counts), type, op, 0, &recv_counts);
   if (op == ReduceOp::average && !native_average()) {
     do_reducescatter(send, recv, recv_counts, type, ReduceOp::sum);
     divide_by_size(recv, recv_counts[rank_], type);

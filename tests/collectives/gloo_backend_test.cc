@@ -6,11 +6,15 @@
 
 #include <gtest/gtest.h>
 
+#include <dirent.h>
+
 #include <numeric>
+#include <thread>
 #include <tuple>
 
 #include "reference.h"
 #include "ringtail/collectives/error.h"
+#include "ringtail/collectives/registry.h"
 #include "ringtail_test/ranks.h"
 
 namespace ringtail::test {
@@ -171,6 +175,49 @@ TEST(GlooSplit, RepeatedAndNestedSplitsGetTheirOwnRendezvous) {
     world.allreduce(&count, 1, DataType::i64, ReduceOp::sum);
     EXPECT_EQ(count, world.size());
   });
+}
+
+}  // namespace
+}  // namespace ringtail::test
+
+namespace ringtail::test {
+namespace {
+
+int count_entries(const char* dir_path) {
+  int n = 0;
+  if (DIR* dir = opendir(dir_path)) {
+    while (readdir(dir) != nullptr) ++n;
+    closedir(dir);
+  }
+  return n;
+}
+
+// A job that builds and drops whole worlds (and their splits) many times must
+// end with the descriptors and threads it started with.
+TEST(GlooLifetime, WorldsBuiltAndDroppedLeaveNoDescriptorsOrThreads) {
+  const std::string dir = make_temp_dir("gloo-lifetime");
+  auto cycle = [&dir](int round) {
+    std::vector<std::thread> ranks;
+    for (int r = 0; r < 2; ++r) {
+      ranks.emplace_back([&, r] {
+        coll::WorldOptions options = gloo_world_options(r, 2, dir, std::chrono::seconds(10));
+        options.store_prefix = "round" + std::to_string(round);
+        auto world = coll::create_world(options);
+        auto child = world->split(0, r);
+        std::int64_t v = 1;
+        child->allreduce(&v, 1, DataType::i64, ReduceOp::sum);
+        EXPECT_EQ(v, 2);
+      });
+    }
+    for (auto& t : ranks) t.join();
+  };
+  cycle(0);
+  const int fds = count_entries("/proc/self/fd");
+  const int threads = count_entries("/proc/self/task");
+  for (int round = 1; round <= 10; ++round) cycle(round);
+  EXPECT_LE(count_entries("/proc/self/fd"), fds);
+  EXPECT_LE(count_entries("/proc/self/task"), threads);
+  remove_tree(dir);
 }
 
 }  // namespace

@@ -216,10 +216,14 @@ void GlooCommunicator::do_allreduce(const void* send, void* recv, std::size_t co
   run("allreduce", [&] {
     const std::size_t bytes = count * size_of(type);
     if (count == 0) return;
-    if (size() == 1) {
-      if (send != recv) std::memmove(recv, send, bytes);
-      return;
+    // Gloo's ring writes partial results into `recv` while it still reads
+    // `send`: a result that overlaps the input part-way would mix the two, so
+    // the input moves into place first and the allreduce runs in place.
+    if (send != recv && (size() == 1 || overlap(send, bytes, recv, bytes))) {
+      std::memmove(recv, send, bytes);
+      send = recv;
     }
+    if (size() == 1) return;
     with_element_of_size(type, [&](auto element) {
       using T = decltype(element);
       ::gloo::AllreduceOptions opts(context_);

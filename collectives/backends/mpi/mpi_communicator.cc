@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <climits>
+#include <cstring>
 #include <numeric>
 #include <vector>
 
@@ -44,6 +45,27 @@ std::vector<int> counts_and_displacements(const std::vector<std::size_t>& counts
   return out;
 }
 
+// MPI forbids a send buffer that overlaps the receive buffer (only
+// MPI_IN_PLACE may alias), and Open MPI does not check: an alltoall whose
+// output is its input silently delivers blocks it already overwrote. Such an
+// input travels from a copy instead.
+bool overlap(const void* a, std::size_t a_bytes, const void* b, std::size_t b_bytes) {
+  const auto* x = static_cast<const char*>(a);
+  const auto* y = static_cast<const char*>(b);
+  return a_bytes > 0 && b_bytes > 0 && x < y + b_bytes && y < x + a_bytes;
+}
+
+const void* unaliased(const void* send, std::size_t send_bytes, const void* recv,
+                      std::size_t recv_bytes, std::vector<char>& copy) {
+  if (!overlap(send, send_bytes, recv, recv_bytes)) return send;
+  copy.assign(static_cast<const char*>(send), static_cast<const char*>(send) + send_bytes);
+  return copy.data();
+}
+
+std::size_t total(const std::vector<std::size_t>& counts) {
+  return std::accumulate(counts.begin(), counts.end(), std::size_t{0});
+}
+
 class MpiCommunicator final : public Communicator {
  public:
   // Takes ownership of `comm` (a duplicate made for ringtail).
@@ -67,6 +89,12 @@ class MpiCommunicator final : public Communicator {
   void do_allreduce(const void* send, void* recv, std::size_t count, DataType type,
                     ReduceOp op) override {
     const std::size_t esize = coll::size_of(type);
+    // A result that overlaps the input part-way: move the input into place
+    // and reduce in place (MPI forbids aliased buffers).
+    if (send != recv && overlap(send, count * esize, recv, count * esize)) {
+      std::memmove(recv, send, count * esize);
+      send = recv;
+    }
     for (std::size_t offset = 0; offset < count; offset += kMaxPiece) {
       const std::size_t n = std::min(kMaxPiece, count - offset);
       char* out = static_cast<char*>(recv) + offset * esize;
@@ -83,9 +111,12 @@ class MpiCommunicator final : public Communicator {
     std::vector<int> displacements;
     const std::vector<int> counts = counts_and_displacements(recv_counts, displacements, "allgatherv");
     const std::size_t mine = recv_counts[rank()];
-    const void* in = send;
-    const char* my_slot = static_cast<const char*>(recv) + std::size_t(displacements[rank()]) * coll::size_of(type);
-    if (send == my_slot) in = MPI_IN_PLACE;
+    const std::size_t esize = coll::size_of(type);
+    const char* my_slot = static_cast<const char*>(recv) + std::size_t(displacements[rank()]) * esize;
+    std::vector<char> copy;
+    const void* in = send == my_slot ? MPI_IN_PLACE
+                                     : unaliased(send, mine * esize, recv,
+                                                 total(recv_counts) * esize, copy);
     mpi::check(MPI_Allgatherv(in, to_int(mine, "allgatherv"), mpi::datatype(type), recv,
                               counts.data(), displacements.data(), mpi::datatype(type), comm_),
                "MPI_Allgatherv");
@@ -105,6 +136,9 @@ class MpiCommunicator final : public Communicator {
                         DataType type, ReduceOp op) override {
     std::vector<int> displacements;
     const std::vector<int> counts = counts_and_displacements(recv_counts, displacements, "reducescatter");
+    const std::size_t esize = coll::size_of(type);
+    std::vector<char> copy;
+    send = unaliased(send, total(recv_counts) * esize, recv, recv_counts[rank()] * esize, copy);
     mpi::check(MPI_Reduce_scatter(send, recv, counts.data(), mpi::datatype(type),
                                   mpi::reduce_op(type, op), comm_),
                "MPI_Reduce_scatter");
@@ -116,6 +150,9 @@ class MpiCommunicator final : public Communicator {
     std::vector<int> recv_displacements;
     const std::vector<int> sc = counts_and_displacements(send_counts, send_displacements, "alltoallv");
     const std::vector<int> rc = counts_and_displacements(recv_counts, recv_displacements, "alltoallv");
+    const std::size_t esize = coll::size_of(type);
+    std::vector<char> copy;
+    send = unaliased(send, total(send_counts) * esize, recv, total(recv_counts) * esize, copy);
     mpi::check(MPI_Alltoallv(send, sc.data(), send_displacements.data(), mpi::datatype(type), recv,
                              rc.data(), recv_displacements.data(), mpi::datatype(type), comm_),
                "MPI_Alltoallv");
@@ -139,16 +176,9 @@ class MpiCommunicator final : public Communicator {
     for (std::size_t offset = 0; offset < bytes || offset == 0; offset += kMaxPiece) {
       const std::size_t n = std::min(kMaxPiece, bytes - offset);
       MPI_Status status;
-      mpi::check(MPI_Recv(static_cast<char*>(buffer) + offset, static_cast<int>(n), MPI_BYTE, peer,
-                          t, comm_, &status),
-                 "MPI_Recv");
-      int received = 0;
-      MPI_Get_count(&status, MPI_BYTE, &received);
-      if (static_cast<std::size_t>(received) != n) {
-        throw Error(ErrorKind::mismatch, "mpi: recv from rank " + std::to_string(peer) +
-                                             " expected " + std::to_string(n) + " bytes, got " +
-                                             std::to_string(received));
-      }
+      const int rc = MPI_Recv(static_cast<char*>(buffer) + offset, static_cast<int>(n), MPI_BYTE,
+                              peer, t, comm_, &status);
+      check_transfer(rc, status, n, peer, tag, "recv", "MPI_Recv");
       if (bytes == 0) break;
     }
   }
@@ -162,10 +192,9 @@ class MpiCommunicator final : public Communicator {
     const int t = checked_tag(tag);
     if (send_bytes <= kMaxPiece && recv_bytes <= kMaxPiece) {
       MPI_Status status;
-      mpi::check(MPI_Sendrecv(send, static_cast<int>(send_bytes), MPI_BYTE, dest, t, recv,
-                              static_cast<int>(recv_bytes), MPI_BYTE, source, t, comm_, &status),
-                 "MPI_Sendrecv");
-      check_received(status, recv_bytes, source);
+      const int rc = MPI_Sendrecv(send, static_cast<int>(send_bytes), MPI_BYTE, dest, t, recv,
+                                  static_cast<int>(recv_bytes), MPI_BYTE, source, t, comm_, &status);
+      check_transfer(rc, status, recv_bytes, source, tag, "sendrecv", "MPI_Sendrecv");
       return;
     }
     const std::size_t send_pieces = std::max<std::size_t>(1, (send_bytes + kMaxPiece - 1) / kMaxPiece);
@@ -186,22 +215,37 @@ class MpiCommunicator final : public Communicator {
                  "MPI_Isend");
     }
     std::vector<MPI_Status> statuses(requests.size());
-    mpi::check(MPI_Waitall(static_cast<int>(requests.size()), requests.data(), statuses.data()),
-               "MPI_Waitall (sendrecv)");
+    const int rc = MPI_Waitall(static_cast<int>(requests.size()), requests.data(), statuses.data());
     for (std::size_t i = 0; i < recv_pieces; ++i) {
       const std::size_t offset = i * kMaxPiece;
       const std::size_t n = recv_bytes > offset ? std::min(kMaxPiece, recv_bytes - offset) : 0;
-      check_received(statuses[i], n, source);
+      // With MPI_ERR_IN_STATUS each request's own code is in its status.
+      const int piece_rc = rc == MPI_ERR_IN_STATUS ? statuses[i].MPI_ERROR : rc;
+      check_transfer(piece_rc, statuses[i], n, source, tag, "sendrecv", "MPI_Waitall (sendrecv)");
     }
+    mpi::check(rc, "MPI_Waitall (sendrecv)");
   }
 
-  static void check_received(const MPI_Status& status, std::size_t expected, int source) {
+  // A receive of the wrong size is a mismatch naming the peer and tag, like
+  // gloo's: a longer message (MPI_ERR_TRUNCATE) as well as a shorter one.
+  static void check_transfer(int rc, const MPI_Status& status, std::size_t expected, int peer,
+                             std::uint32_t tag, const char* what, const char* call) {
+    const auto mismatch = [&](const std::string& got) {
+      return Error(ErrorKind::mismatch, std::string("mpi: ") + what + " from rank " +
+                                            std::to_string(peer) + " (tag " + std::to_string(tag) +
+                                            "): expected " + std::to_string(expected) +
+                                            " bytes, " + got);
+    };
+    if (rc != MPI_SUCCESS) {
+      int error_class = rc;
+      MPI_Error_class(rc, &error_class);
+      if (error_class == MPI_ERR_TRUNCATE) throw mismatch("the message is longer");
+      mpi::check(rc, call);
+    }
     int received = 0;
     MPI_Get_count(&status, MPI_BYTE, &received);
     if (static_cast<std::size_t>(received) != expected) {
-      throw Error(ErrorKind::mismatch, "mpi: sendrecv from rank " + std::to_string(source) +
-                                           " expected " + std::to_string(expected) +
-                                           " bytes, got " + std::to_string(received));
+      throw mismatch("the message has " + std::to_string(received));
     }
   }
 

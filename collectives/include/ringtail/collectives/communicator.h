@@ -37,6 +37,9 @@ class Communicator {
   virtual MemoryKind memory() const noexcept { return MemoryKind::host; }
 
   // recv may equal send (in place). `count` elements on every rank.
+  // On host memory (mpi, gloo) the output of every collective may overlap its
+  // input, in place or part-way (the backend then reads the input from a copy or
+  // moves it into place first); on nccl only the in-place forms are defined.
   void allreduce(const void* send, void* recv, std::size_t count, DataType type, ReduceOp op);
   void allreduce(void* buffer, std::size_t count, DataType type, ReduceOp op) {
     allreduce(buffer, buffer, count, type, op);
@@ -119,7 +122,7 @@ class Communicator {
 
  private:
   void check_signature(std::string_view what, std::uint64_t count, DataType type, ReduceOp op,
-                       int root);
+                       int root, const std::vector<std::size_t>* counts = nullptr);
 
   int rank_;
   int size_;
