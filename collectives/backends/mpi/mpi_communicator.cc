@@ -18,8 +18,10 @@
 namespace ringtail::coll {
 namespace {
 
-// MPI counts are ints: longer operations run in pieces of at most this many
-// elements (a multiple of 2^20 so pieces stay aligned for every dtype).
+// MPI counts are ints: longer operations run in pieces of at most 1 GiB,
+// counted in bytes rather than elements because Open MPI's collectives have had
+// int overflows in count x extent past 2 GiB (a power of two, so every dtype's
+// pieces stay aligned).
 constexpr std::size_t kMaxPiece = std::size_t{1} << 30;
 
 int to_int(std::size_t n, const char* what) {
@@ -95,8 +97,9 @@ class MpiCommunicator final : public Communicator {
       std::memmove(recv, send, count * esize);
       send = recv;
     }
-    for (std::size_t offset = 0; offset < count; offset += kMaxPiece) {
-      const std::size_t n = std::min(kMaxPiece, count - offset);
+    const std::size_t piece = kMaxPiece / esize;
+    for (std::size_t offset = 0; offset < count; offset += piece) {
+      const std::size_t n = std::min(piece, count - offset);
       char* out = static_cast<char*>(recv) + offset * esize;
       const void* in = send == recv ? MPI_IN_PLACE
                                     : static_cast<const char*>(send) + offset * esize;
@@ -124,8 +127,9 @@ class MpiCommunicator final : public Communicator {
 
   void do_broadcast(void* buffer, std::size_t count, DataType type, int root) override {
     const std::size_t esize = coll::size_of(type);
-    for (std::size_t offset = 0; offset < count; offset += kMaxPiece) {
-      const std::size_t n = std::min(kMaxPiece, count - offset);
+    const std::size_t piece = kMaxPiece / esize;
+    for (std::size_t offset = 0; offset < count; offset += piece) {
+      const std::size_t n = std::min(piece, count - offset);
       mpi::check(MPI_Bcast(static_cast<char*>(buffer) + offset * esize, static_cast<int>(n),
                            mpi::datatype(type), root, comm_),
                  "MPI_Bcast");
