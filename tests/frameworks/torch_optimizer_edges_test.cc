@@ -157,6 +157,22 @@ TEST(DistributedOptimizerEdges, BroadcastParametersCarriesBoolBuffers) {
   });
 }
 
+TEST(DistributedOptimizerEdges, BroadcastOptimizerStateDropsStateRootDoesNotHave) {
+  run_on_ranks([](coll::Communicator& world) {
+    auto ctx = make_context(world);
+    at::Tensor w = at::ones({3}, at::kDouble).set_requires_grad(true);
+    ::torch::optim::SGD sgd({w}, ::torch::optim::SGDOptions(0.1).momentum(0.9));
+    if (ctx->rank() != 0) {
+      // A step only the other ranks took leaves them a momentum buffer.
+      w.mutable_grad() = at::ones({3}, at::kDouble);
+      sgd.step();
+      ASSERT_EQ(sgd.state().size(), 1u);
+    }
+    broadcast_optimizer_state(*ctx, sgd, 0);
+    EXPECT_EQ(sgd.state().size(), 0u) << "rank " << ctx->rank() << " kept state root does not have";
+  });
+}
+
 TEST(DistributedOptimizerEdges, AWeightListedUnderTwoNamesIsReducedOnce) {
   // Without fusion the engine runs the two names' allreduces one after the
   // other on the same gradient, so a second reduction would show.

@@ -93,7 +93,18 @@ void broadcast_optimizer_state(Context& ctx, ::torch::optim::Optimizer& optimize
     archive.load_from(in);
     ::torch::serialize::InputArchive state;
     archive.read("state", state);
-    optimizer.load(state);
+    // load() replaces the state of the parameters root has state for and
+    // keeps the rest: a momentum buffer only this rank had would survive and
+    // the ranks would step differently.
+    optimizer.state().clear();
+    try {
+      optimizer.load(state);
+    } catch (const c10::Error& e) {
+      throw Error(ErrorKind::mismatch,
+                  std::string("broadcast_optimizer_state: this rank's optimizer does not match root's (the "
+                              "same optimizer type over the same parameters is needed): ") +
+                      e.what_without_backtrace());
+    }
     for (std::size_t i = 0; i < optimizer.param_groups().size(); ++i) {
       ::torch::serialize::InputArchive options;
       archive.read("options/" + std::to_string(i), options);
