@@ -14,6 +14,7 @@
 #include "ringtail/pets/batch_tensor.h"
 #include "ringtail/pets/train/checkpoint.h"
 #include "ringtail/pets/train/evaluation.h"
+#include "ringtail/pets/train/train_options.h"
 #include "ringtail/pets/train/training_data.h"
 #include "ringtail/torch/ringtail.h"
 
@@ -97,10 +98,11 @@ int evaluate_command(const std::vector<std::string>& args) {
       ("data", po::value(&data),
        "data folder (pets: required; fashion-mnist: default /usr/share/datasets/fashion-mnist)")
       ("split", po::value(&split)->default_value(split), "pets: test, val, train or trainval; fashion-mnist: test or train")
-      ("val-fraction", po::value(&val_fraction)->default_value(val_fraction, "0.1"),
-       "pets: the val fraction the run used (for --split val or train)")
-      ("split-seed", po::value(&split_seed)->default_value(split_seed),
-       "pets: the --seed of the run (it draws the val split)")
+      ("val-fraction", po::value(&val_fraction),
+       "pets: fraction of trainval drawn for val (for --split val or train; default: the run's, "
+       "from the checkpoint)")
+      ("split-seed", po::value(&split_seed),
+       "pets: seed of the val draw (default: the run's --seed, from the checkpoint)")
       ("confusion", po::value(&confusion), "write the confusion matrix here as CSV (rows: true class)")
       ("predictions", po::value(&predictions),
        "write each image's top-k classes and probabilities here as CSV (what serve answers)")
@@ -128,6 +130,14 @@ int evaluate_command(const std::vector<std::string>& args) {
 
   const train::Checkpoint checkpoint = train::load_checkpoint(checkpoint_file);
   const Classifier model = train::model_from_checkpoint(checkpoint, checkpoint_file);
+  // The val draw of the run, unless told otherwise: another seed or fraction
+  // draws another val split, part of which the run trained on.
+  const auto setting = [&](const char* key) -> const std::string* {
+    const auto it = checkpoint.settings.find(key);
+    return it == checkpoint.settings.end() ? nullptr : &it->second;
+  };
+  if (!vm.count("val-fraction") && setting("val-fraction")) val_fraction = std::stod(*setting("val-fraction"));
+  if (!vm.count("split-seed") && setting("seed")) split_seed = std::stoull(*setting("seed"));
   train::DataSpec spec;
   spec.dataset = checkpoint.model.dataset;
   spec.data = data;
@@ -146,6 +156,10 @@ int evaluate_command(const std::vector<std::string>& args) {
   ringtail::torch::Context& ctx = ringtail::torch::default_context();
   const bool lead = ctx.rank() == 0;
   if (lead && !dataset.report().empty()) std::cout << dataset.report();
+  if (lead && setting("train-split") && train::splits_share_images(*setting("train-split"), split)) {
+    std::cout << "note: the checkpoint's run trained on " << *setting("train-split") << ", which holds the "
+              << split << " images: this is not a held-out accuracy\n";
+  }
   LoaderOptions loading;
   loading.batch_size = static_cast<std::size_t>(batch_size);
   loading.workers = workers;

@@ -231,6 +231,17 @@ TEST_F(OxfordPetsTest, ConflictingBreedAndDuplicateImageAreErrors) {
             std::string::npos)
       << message;
 
+  // One breed under a second CLASS-ID (unused otherwise: the set has 5 classes).
+  fs::remove_all(root);
+  copy_set(dir_->path(), root);
+  append(root / "annotations" / "test.txt", "Abyssinian_999 9 1 5\n");
+  message = error_of(root);
+  EXPECT_NE(message.find("annotations/test.txt:" + std::to_string(lines + 1) +
+                         ": image 'Abyssinian_999' has CLASS-ID 9, but annotations/"),
+            std::string::npos)
+      << message;
+  EXPECT_NE(message.find("gave breed 'Abyssinian' CLASS-ID 1"), std::string::npos) << message;
+
   fs::remove_all(root);
   copy_set(dir_->path(), root);
   append(root / "annotations" / "test.txt", "noseparator 1 1 1\n");

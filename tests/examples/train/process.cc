@@ -1,12 +1,14 @@
 #include "process.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <stdexcept>
 
 extern char** environ;
@@ -79,6 +81,32 @@ ProcessResult run_process(const std::vector<std::string>& argv) {
   Child child = spawn(argv);
   ProcessResult result;
   while (read_some(child.output, result.output)) {
+  }
+  ::close(child.output);
+  result.exit_code = wait_for(child.pid);
+  return result;
+}
+
+ProcessResult run_process(const std::vector<std::string>& argv, int limit_seconds) {
+  using Clock = std::chrono::steady_clock;
+  Child child = spawn(argv);
+  ProcessResult result;
+  Clock::time_point deadline = Clock::now() + std::chrono::seconds(limit_seconds);
+  int signal_to_send = SIGTERM;
+  while (true) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+    if (left <= 0) {
+      if (signal_to_send == 0) break;  // not even SIGKILL ended it: stop reading
+      result.timed_out = true;
+      ::kill(child.pid, signal_to_send);
+      signal_to_send = signal_to_send == SIGTERM ? SIGKILL : 0;
+      deadline = Clock::now() + std::chrono::seconds(10);
+      continue;
+    }
+    pollfd readable{child.output, POLLIN, 0};
+    const int ready = ::poll(&readable, 1, static_cast<int>(left));
+    if (ready < 0 && errno != EINTR) break;
+    if (ready > 0 && !read_some(child.output, result.output)) break;
   }
   ::close(child.output);
   result.exit_code = wait_for(child.pid);

@@ -2,7 +2,8 @@
 // with SIGKILL and resumed ends with the weights of an uninterrupted run; two
 // ranks under mpirun lose loss and end identical; evaluate's confusion matrix
 // agrees with training's evaluation; export gives the checkpoint's logits;
-// bad checkpoints and mismatched resumptions are clear errors.
+// bad checkpoints and mismatched resumptions are clear errors; ranks that list
+// different images stop; evaluate scores the run's own val draw.
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 #include <torch/script.h>
@@ -13,6 +14,8 @@
 
 #include "../pets/temp_dir.h"
 #include "process.h"
+#include "ringtail/pets/model_weights.h"
+#include "ringtail/pets/oxford_pets.h"
 #include "ringtail/pets/synth.h"
 #include "ringtail/pets/train/checkpoint.h"
 #include "ringtail/pets/train/trainer.h"
@@ -89,6 +92,19 @@ class TrainCli : public ::testing::Test {
     const auto train = train_args(output, kTwoRankEpochs);
     args.insert(args.end(), train.begin(), train.end());
     args.insert(args.end(), {"--metrics", (output / "metrics-{rank}.jsonl").string()});
+    return args;
+  }
+
+  // Two ranks under mpirun, each with its own command line (an MPMD launch:
+  // what ranks on machines with different files amount to).
+  static std::vector<std::string> per_rank_args(const std::vector<std::string>& rank0,
+                                                const std::vector<std::string>& rank1) {
+    std::vector<std::string> args = {RINGTAIL_TEST_MPIRUN};
+    for (const auto& flag : split(RINGTAIL_TEST_MPIRUN_FLAGS, '|')) args.push_back(flag);
+    args.insert(args.end(), {"--mca", "mpi_yield_when_idle", "1", "-np", "1"});
+    args.insert(args.end(), rank0.begin(), rank0.end());
+    args.insert(args.end(), {":", "-np", "1"});
+    args.insert(args.end(), rank1.begin(), rank1.end());
     return args;
   }
 
@@ -329,6 +345,106 @@ TEST_F(TrainCli, BadCheckpointsAndMismatchedResumesAreClearErrors) {
                             {"checkpoint"});
   // The good checkpoint was not touched by any of this.
   EXPECT_EQ(read_text(good), bytes);
+}
+
+// evaluate --split val must score the val images the run held out: those
+// drawn with the run's --seed (7 here), not with evaluate's own default.
+TEST_F(TrainCli, EvaluateScoresTheValSplitTheRunDrew) {
+  expect_success(baseline_, train_args(dir("a"), kEpochs));
+  auto names_of = [](const std::vector<PetRecord>& records) {
+    std::vector<std::string> names;
+    for (const auto& record : records) names.push_back(record.name);
+    return names;
+  };
+  OxfordPetsOptions options;
+  options.root = data();
+  options.split_seed = 7;
+  const auto run_val = names_of(OxfordPets(options).records(PetsSplit::val));
+  options.split_seed = 0;
+  ASSERT_NE(names_of(OxfordPets(options).records(PetsSplit::val)), run_val) << "the seeds draw alike";
+
+  const fs::path predictions = dir("a") / "val-predictions.csv";
+  const std::vector<std::string> args = {RINGTAIL_PETS_BIN, "evaluate", "--checkpoint",
+                                         (dir("a") / kCheckpointFile).string(), "--data", data().string(),
+                                         "--split", "val", "--predictions", predictions.string()};
+  const ProcessResult r = ringtail_test::run_process(args);
+  expect_success(r, args);
+  // The baseline trained on trainval, val included: evaluate says so.
+  EXPECT_NE(r.output.find("trained on trainval, which holds the val images"), std::string::npos) << r.output;
+  std::istringstream rows(read_text(predictions));
+  std::string line;
+  std::getline(rows, line);  // header
+  std::vector<std::string> scored;
+  while (std::getline(rows, line)) scored.push_back(line.substr(0, line.find(',')));
+  EXPECT_EQ(scored, run_val);
+}
+
+// A rank whose copy of the data lacks one image lists one image fewer: its
+// shards and evaluation share would silently differ from the others'. Every
+// rank must stop with an error naming the difference.
+TEST_F(TrainCli, RanksThatListDifferentImagesStopWithAClearError) {
+  fs::copy(data(), dir("data-partial"), fs::copy_options::recursive);
+  const std::string missing = OxfordPets({data(), 0.1, 0}).records(PetsSplit::trainval).front().name;
+  ASSERT_TRUE(fs::remove(dir("data-partial") / "images" / (missing + ".jpg")));
+  const auto rank0 = train_args(dir("mismatch"), 1);
+  const auto args = per_rank_args(rank0, set_option(rank0, "--data", dir("data-partial").string()));
+  const ProcessResult r = ringtail_test::run_process(args, 120);
+  EXPECT_FALSE(r.timed_out) << "hung:\n" << r.output;
+  EXPECT_NE(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("the ranks opened different data"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("rank 1: 31 training images"), std::string::npos) << r.output;
+}
+
+// Resuming on a data folder whose usable images changed since the checkpoint
+// (a file gone, say) would shard other images under the restored sampler
+// state and stretch the schedule: refused, naming the listings.
+TEST_F(TrainCli, ResumeOnAChangedImageListingIsRefused) {
+  fs::copy(data(), dir("data-shrinking"), fs::copy_options::recursive);
+  // (The check does not depend on where the run stopped: a finished run will do.)
+  const auto args = set_option(train_args(dir("shrinking"), 2), "--data", dir("data-shrinking").string());
+  expect_success(ringtail_test::run_process(args), args);
+  const std::string missing = OxfordPets({data(), 0.1, 0}).records(PetsSplit::trainval).back().name;
+  ASSERT_TRUE(fs::remove(dir("data-shrinking") / "images" / (missing + ".jpg")));
+  const ProcessResult r = ringtail_test::run_process(with(args, {"--resume"}), 120);
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("--images: 32 training images, 32 evaluation images, listing "), std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find("31 training images, 32 evaluation images, listing "), std::string::npos) << r.output;
+}
+
+// A run on GPUs saves each rank's CPU and CUDA generator states; resuming it
+// with 2 ranks must not assume CPU-sized rows on the ranks that do not read the
+// checkpoint, and --device may change (docs/training.md), so a state with a
+// part for another device resumes. Simulated on the CPU: rows 16 bytes longer.
+TEST_F(TrainCli, TwoRanksResumeACheckpointWithLongerGeneratorStates) {
+  expect_success(two_ranks_, two_rank_args(dir("two")));
+  Checkpoint checkpoint = load_checkpoint(dir("two") / kCheckpointFile);
+  checkpoint.rng_states =
+      ::torch::cat({checkpoint.rng_states, ::torch::zeros({2, 16}, ::torch::kUInt8)}, 1);
+  checkpoint.epochs_done -= 1;  // one epoch left to train
+  fs::create_directories(dir("two-gpu"));
+  save_checkpoint(checkpoint, dir("two-gpu") / kCheckpointFile);
+  const auto args = with(two_rank_args(dir("two-gpu")), {"--resume"});
+  const ProcessResult r = ringtail_test::run_process(args, 120);
+  EXPECT_FALSE(r.timed_out) << "hung:\n" << r.output;
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("epoch " + std::to_string(kTwoRankEpochs) + "/"), std::string::npos) << r.output;
+}
+
+// --pretrained, like a checkpoint, is read by rank 0 and broadcast: the other
+// ranks need not see the file (here rank 1 is given a path that does not exist).
+TEST_F(TrainCli, PretrainedWeightsNeedOnlyBeReadableOnRankZero) {
+  fs::create_directories(dir("weights"));
+  const fs::path weights = dir("weights") / "small_cnn.rtw";
+  ::torch::manual_seed(3);
+  save_weights(*make_model({"small_cnn", 4, 3}), weights);
+  const auto rank0 = with(train_args(dir("pretrained"), 1), {"--pretrained", weights.string()});
+  const auto args =
+      per_rank_args(rank0, set_option(rank0, "--pretrained", (dir("weights") / "absent.rtw").string()));
+  const ProcessResult r = ringtail_test::run_process(args, 120);
+  EXPECT_FALSE(r.timed_out) << "hung:\n" << r.output;
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("loaded"), std::string::npos) << r.output;
 }
 
 }  // namespace

@@ -514,5 +514,32 @@ TEST(TrainOptions, ValidationNamesTheOption) {
   EXPECT_EQ(settings.count("threads"), 0u);  // does not change the numbers
 }
 
+// trainval is train plus val: evaluating val (or train) while training on
+// trainval scores images the model trained on, and the run would report that
+// as held-out accuracy.
+TEST(TrainOptions, RefusesAnEvaluationSplitThatSharesImagesWithTheTrainingSplit) {
+  TrainOptions o;
+  o.data = "/somewhere";
+  const std::pair<const char*, const char*> overlapping[] = {
+      {"trainval", "val"}, {"trainval", "train"}, {"train", "trainval"},
+      {"val", "trainval"}, {"train", "train"},    {"test", "test"}};
+  for (const auto& [train_split, eval_split] : overlapping) {
+    TrainOptions bad = o;
+    bad.train_split = train_split;
+    bad.eval_split = eval_split;
+    expect_error_containing([&] { bad.validate(); },
+                            std::string("--eval-split ") + eval_split + " shares images with --train-split " +
+                                train_split);
+  }
+  const std::pair<const char*, const char*> disjoint[] = {
+      {"trainval", "test"}, {"train", "val"}, {"train", "test"}, {"val", "train"}};
+  for (const auto& [train_split, eval_split] : disjoint) {
+    TrainOptions good = o;
+    good.train_split = train_split;
+    good.eval_split = eval_split;
+    EXPECT_NO_THROW(good.validate()) << train_split << " / " << eval_split;
+  }
+}
+
 }  // namespace
 }  // namespace ringtail::pets::train

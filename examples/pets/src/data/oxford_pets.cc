@@ -124,6 +124,7 @@ OxfordPets::OxfordPets(const OxfordPetsOptions& options) : root_(options.root) {
 
   // Breed names come from the file names; every image of a class must agree.
   std::map<int, std::pair<std::string, std::string>> breed_of_class;  // id -> (breed, where)
+  std::map<std::string, std::pair<int, std::string>> class_of_breed;  // breed -> (id, where)
   std::unordered_map<std::string, std::string> first_listing;         // image -> where
   int max_class = 0;
   for (const auto& item : listed) {
@@ -137,6 +138,13 @@ OxfordPets::OxfordPets(const OxfordPetsOptions& options) : root_(options.root) {
     if (!inserted && it->second.first != breed) {
       fail(item.where + ": image '" + line.image + "' has CLASS-ID " + std::to_string(line.class_id) +
            ", which " + it->second.second + " gave to breed '" + it->second.first + "'");
+    }
+    // One breed under two CLASS-IDs would be two labels the model cannot tell apart.
+    auto [known, first] = class_of_breed.emplace(breed, std::make_pair(line.class_id, item.where));
+    if (!first && known->second.first != line.class_id) {
+      fail(item.where + ": image '" + line.image + "' has CLASS-ID " + std::to_string(line.class_id) +
+           ", but " + known->second.second + " gave breed '" + breed + "' CLASS-ID " +
+           std::to_string(known->second.first));
     }
     auto [seen, fresh] = first_listing.emplace(line.image, item.where);
     if (!fresh) fail(item.where + ": image '" + line.image + "' is already listed at " + seen->second);

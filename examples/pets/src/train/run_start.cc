@@ -6,6 +6,7 @@
 #include "ringtail/pets/train/checkpoint.h"
 #include "ringtail/pets/train/rng_state.h"
 #include "ringtail/torch/ringtail.h"
+#include "data_agreement.h"
 
 namespace fs = std::filesystem;
 namespace rt = ringtail::torch;
@@ -19,6 +20,7 @@ void agree_or_throw(rt::Context& ctx, const std::string& error_on_rank0, const s
 }
 
 std::optional<ResumeState> prepare_start(rt::Context& ctx, const TrainOptions& options,
+                                         const std::map<std::string, std::string>& settings,
                                          const ModelInfo& info, ClassifierImpl& model,
                                          ::torch::optim::Optimizer& optimizer, std::ostream& out) {
   const fs::path file = options.output / kCheckpointFile;
@@ -34,8 +36,10 @@ std::optional<ResumeState> prepare_start(rt::Context& ctx, const TrainOptions& o
       }
       if (options.resume) {
         checkpoint = load_checkpoint(file);
-        const std::string differences =
-            settings_differences(checkpoint->settings, options.run_settings(ctx.size()));
+        std::map<std::string, std::string> current = settings;
+        // A checkpoint from before the listing was recorded resumes unchecked.
+        if (checkpoint->settings.count(kImagesSetting) == 0) current.erase(kImagesSetting);
+        const std::string differences = settings_differences(checkpoint->settings, current);
         if (!differences.empty()) {
           throw Error(ErrorKind::invalid_argument,
                       "--resume: checkpoint " + file.string() +
@@ -70,14 +74,15 @@ std::optional<ResumeState> prepare_start(rt::Context& ctx, const TrainOptions& o
 
   // Counters as one small tensor; the sampler and RNG states as bytes.
   ResumeState state;
-  ::torch::Tensor counters = ::torch::zeros({8}, ::torch::kFloat64);
+  ::torch::Tensor counters = ::torch::zeros({9}, ::torch::kFloat64);
   ::torch::Tensor rng;
   if (checkpoint) {
     counters = ::torch::tensor({static_cast<double>(checkpoint->epochs_done),
                               static_cast<double>(checkpoint->steps_done), checkpoint->loss_scale,
                               static_cast<double>(checkpoint->loss_scale_good_steps),
                               checkpoint->eval_accuracy, checkpoint->eval_top5, checkpoint->eval_loss,
-                              static_cast<double>(checkpoint->rng_states.size(0))},
+                              static_cast<double>(checkpoint->rng_states.size(0)),
+                              static_cast<double>(checkpoint->rng_states.dim() == 2 ? checkpoint->rng_states.size(1) : 0)},
                              ::torch::kFloat64);
     state.sampler_state = checkpoint->sampler_state;
     rng = checkpoint->rng_states;
@@ -87,7 +92,8 @@ std::optional<ResumeState> prepare_start(rt::Context& ctx, const TrainOptions& o
     std::vector<char> sampler(state.sampler_state.begin(), state.sampler_state.end());
     sampler = rt::broadcast_bytes(ctx, sampler, 0, "pets.resume.sampler");
     state.sampler_state.assign(sampler.begin(), sampler.end());
-    const std::int64_t state_size = generator_state(::torch::kCPU).numel();
+    // Rows as long as rank 0's: a CUDA run's rows hold the CUDA state too.
+    const auto state_size = static_cast<std::int64_t>(counters[8].item<double>());
     if (!rng.defined()) rng = ::torch::zeros({static_cast<std::int64_t>(ctx.size()), state_size}, ::torch::kUInt8);
     const bool rng_matches = rng.dim() == 2 && rng.size(0) == ctx.size();
     agree_or_throw(ctx,

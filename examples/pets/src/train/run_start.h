@@ -4,6 +4,7 @@
 // checkpoint (the other ranks need no access to its file system); what every
 // rank needs from it is broadcast.
 
+#include <map>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -33,8 +34,11 @@ struct ResumeState {
 // checkpoint and loads it into `model` and `optimizer` (the caller's
 // broadcasts then hand those to the other ranks). Returns, on every rank, the
 // rest of the checkpoint's state, or nothing for a fresh run. Throws the same
-// ringtail::Error on every rank when rank 0 finds a problem.
+// ringtail::Error on every rank when rank 0 finds a problem. `settings` are
+// the run's (TrainOptions::run_settings plus the data listing) that the
+// checkpoint's must equal.
 std::optional<ResumeState> prepare_start(ringtail::torch::Context& ctx, const TrainOptions& options,
+                                         const std::map<std::string, std::string>& settings,
                                          const ModelInfo& info, ClassifierImpl& model,
                                          ::torch::optim::Optimizer& optimizer, std::ostream& out);
 

@@ -47,6 +47,13 @@ void TrainOptions::validate() const {
   if (image_size < 8) bad("--image-size must be at least 8");
   if (!(crop_scale > 0 && crop_scale <= 1)) bad("--crop-scale must be in (0, 1]");
   if (!(val_fraction >= 0 && val_fraction < 1)) bad("--val-fraction must be in [0, 1)");
+  // Scoring images the model trains on would report training accuracy as
+  // held-out accuracy.
+  if (splits_share_images(train_split, eval_split)) {
+    bad("--eval-split " + eval_split + " shares images with --train-split " + train_split +
+        " (trainval is train plus val): evaluate on held-out images, e.g. --train-split train "
+        "--eval-split val, or --eval-split test");
+  }
   if (device != "cpu" && device != "cuda") bad("--device must be cpu or cuda, not '" + device + "'");
   if (threads < 1) bad("--threads must be at least 1");
   if (workers < 0) bad("--workers must not be negative");
@@ -56,6 +63,13 @@ void TrainOptions::validate() const {
   }
   if (eval_every < 1) bad("--eval-every must be at least 1");
   if (resume && overwrite) bad("--resume and --overwrite contradict each other");
+}
+
+bool splits_share_images(const std::string& a, const std::string& b) {
+  const auto part_of = [](const std::string& part, const std::string& whole) {
+    return whole == "trainval" && (part == "train" || part == "val");
+  };
+  return a == b || part_of(a, b) || part_of(b, a);
 }
 
 std::map<std::string, std::string> TrainOptions::run_settings(int world_size) const {

@@ -28,6 +28,7 @@
 #include "ringtail/pets/train/rng_state.h"
 #include "ringtail/pets/train/training_data.h"
 #include "ringtail/torch/ringtail.h"
+#include "data_agreement.h"
 #include "run_start.h"
 
 namespace fs = std::filesystem;
@@ -134,10 +135,27 @@ TrainSummary run_training(const TrainOptions& options, std::ostream& out) {
   spec.crop_scale = options.crop_scale;
   spec.val_fraction = options.val_fraction;
   spec.split_seed = options.seed;
-  const TrainingData data(spec);
+  // A rank that cannot open the data, or lists other images or was given other
+  // options than the rest, stops every rank here (data_agreement.h).
+  std::optional<TrainingData> opened;
+  std::shared_ptr<const ExampleSource> train_source, eval_source;
+  std::string data_error;
+  std::uint32_t fingerprint = 0;
+  try {
+    opened.emplace(spec);
+    train_source = opened->source(options.train_split, options.augment);
+    eval_source = opened->source(options.eval_split, /*augment=*/false);
+    fingerprint = data_fingerprint(options.run_settings(ranks), opened->class_names(),
+                                   {train_source.get(), eval_source.get()});
+  } catch (const std::exception& e) {
+    data_error = e.what();
+  }
+  agree_on_data(ctx, data_error, fingerprint, train_source ? train_source->size() : 0,
+                eval_source ? eval_source->size() : 0);
+  const TrainingData& data = *opened;
+  std::map<std::string, std::string> settings = options.run_settings(ranks);
+  settings[kImagesSetting] = images_setting(data.class_names(), *train_source, *eval_source);
   if (lead && !data.report().empty()) out << data.report();
-  const auto train_source = data.source(options.train_split, options.augment);
-  const auto eval_source = data.source(options.eval_split, /*augment=*/false);
   ModelInfo info;
   info.arch = options.arch;
   info.dataset = options.dataset;
@@ -151,15 +169,24 @@ TrainSummary run_training(const TrainOptions& options, std::ostream& out) {
   ::torch::manual_seed(options.seed);
   const Classifier model = make_model(info.spec());
   if (!options.pretrained.empty() && !options.resume) {
-    LoadWeightsOptions load;
-    load.replace_mismatched_head = true;
-    load.head_prefix = model->head_prefix();
-    const LoadWeightsReport report = load_weights(*model, options.pretrained, load);
+    // Rank 0 reads the file and the broadcast below hands its weights to the
+    // others: like a checkpoint, the file need only be on rank 0's machine, and
+    // every rank stops with rank 0's error if it cannot be read.
+    std::string error;
     if (lead) {
-      out << "loaded " << report.loaded << " tensors from " << options.pretrained.string();
-      for (const auto& skipped : report.skipped) out << "; new head: " << skipped;
-      out << "\n";
+      try {
+        LoadWeightsOptions load;
+        load.replace_mismatched_head = true;
+        load.head_prefix = model->head_prefix();
+        const LoadWeightsReport report = load_weights(*model, options.pretrained, load);
+        out << "loaded " << report.loaded << " tensors from " << options.pretrained.string();
+        for (const auto& skipped : report.skipped) out << "; new head: " << skipped;
+        out << "\n";
+      } catch (const std::exception& e) {
+        error = e.what();
+      }
     }
+    agree_or_throw(ctx, error, "pets.start.pretrained");
   }
   model->to(device);
   const auto optimizer = make_optimizer(options, *model);
@@ -191,7 +218,7 @@ TrainSummary run_training(const TrainOptions& options, std::ostream& out) {
   }
 
   // Start: from rank 0's checkpoint when resuming, then everyone takes rank 0's state.
-  const std::optional<ResumeState> resumed = prepare_start(ctx, options, info, *model, *optimizer, out);
+  const std::optional<ResumeState> resumed = prepare_start(ctx, options, settings, info, *model, *optimizer, out);
   rt::broadcast_parameters(ctx, model->named_parameters(), 0);
   rt::broadcast_parameters(ctx, model->named_buffers(), 0);
   rt::broadcast_optimizer_state(ctx, *optimizer, 0);
@@ -323,7 +350,7 @@ TrainSummary run_training(const TrainOptions& options, std::ostream& out) {
       try {
         Checkpoint checkpoint;
         checkpoint.model = info;
-        checkpoint.settings = options.run_settings(ranks);
+        checkpoint.settings = settings;
         checkpoint.epochs_done = epoch + 1;
         checkpoint.steps_done = steps_done;
         checkpoint.model_state = named_state(*model);

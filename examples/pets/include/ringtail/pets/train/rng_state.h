@@ -11,7 +11,9 @@ namespace ringtail::pets::train {
 
 // uint8 [n]: the CPU generator's state, then the device generator's (if CUDA).
 ::torch::Tensor generator_state(const ::torch::Device& device);
-// Throws ringtail::Error if `state` is not the size generator_state() gives.
+// Restores the CPU part, and the CUDA part when `device` is CUDA and the state
+// has one (--device may change on resume: a missing or unneeded CUDA part is
+// left alone). Throws ringtail::Error for a state of no size either gives.
 void set_generator_state(const ::torch::Device& device, const ::torch::Tensor& state);
 
 }  // namespace ringtail::pets::train

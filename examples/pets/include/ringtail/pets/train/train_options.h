@@ -65,4 +65,8 @@ struct TrainOptions {
   std::map<std::string, std::string> run_settings(int world_size) const;
 };
 
+// Whether two splits hold images in common: the same split, or trainval and a
+// part of it (train, val; Fashion-MNIST's train is its trainval).
+bool splits_share_images(const std::string& a, const std::string& b);
+
 }  // namespace ringtail::pets::train
