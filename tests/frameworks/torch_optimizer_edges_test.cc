@@ -11,6 +11,7 @@
 
 #include "ringtail/torch/ringtail.h"
 #include "ringtail_test/ranks.h"
+#include "torch_test_context.h"
 
 namespace ringtail_torch_test {
 namespace {
@@ -21,14 +22,6 @@ namespace core = ringtail::core;
 using ringtail::Error;
 using ringtail::ErrorKind;
 using ringtail::test::run_on_ranks;
-
-std::unique_ptr<Context> make_context(coll::Communicator& world, std::size_t fusion_threshold = std::size_t{64} << 20) {
-  at::set_num_threads(1);
-  core::Config config;
-  config.cycle_time = std::chrono::microseconds(200);
-  config.fusion_threshold_bytes = fusion_threshold;
-  return std::make_unique<Context>(config, world.split(0, world.rank()));
-}
 
 // The gradient rank r contributes: an integer matrix that differs per rank.
 at::Tensor contribution(int rank, std::int64_t rows, std::int64_t cols) {
@@ -302,12 +295,6 @@ TEST(DistributedOptimizerEdges, AParameterFrozenAfterConstructionStaysUnchanged)
   });
 }
 
-}  // namespace
-}  // namespace ringtail_torch_test
-
-namespace ringtail_torch_test {
-namespace {
-
 TEST(DistributedOptimizerEdges, SparseEmbeddingGradientsAreReducedAsDense) {
   // nn::Embedding with sparse(true) produces a sparse gradient, which has no
   // contiguous memory to reduce; it is reduced as a dense one.
@@ -338,12 +325,6 @@ TEST(DistributedOptimizerEdges, SparseEmbeddingGradientsAreReducedAsDense) {
     }
   });
 }
-
-}  // namespace
-}  // namespace ringtail_torch_test
-
-namespace ringtail_torch_test {
-namespace {
 
 TEST(DistributedOptimizerEdges, RanksWithDifferentParametersGetAnErrorNotAHang) {
   // Rank 0's model has a parameter the others lack: step() would wait for its

@@ -12,6 +12,7 @@
 
 #include "ringtail/torch/ringtail.h"
 #include "ringtail_test/ranks.h"
+#include "torch_test_context.h"
 
 // Outside namespace ringtail so that `torch::` (in LibTorch's own macros) means
 // LibTorch, not ringtail::torch.
@@ -24,13 +25,6 @@ namespace core = ringtail::core;
 using ringtail::Error;
 using ringtail::ErrorKind;
 using ringtail::test::run_on_ranks;
-
-std::unique_ptr<Context> make_context(coll::Communicator& world) {
-  at::set_num_threads(1);
-  core::Config config;
-  config.cycle_time = std::chrono::microseconds(200);
-  return std::make_unique<Context>(config, world.split(0, world.rank()));
-}
 
 struct NetImpl : ::torch::nn::Module {
   NetImpl() {
