@@ -3,17 +3,11 @@
 #include <algorithm>
 
 namespace ringtail::coll {
-namespace {
-
-// Hierarchical pays off when some host has several ranks and there is more
-// than one host: then the slow links between hosts carry less than the ring
-// would put on them.
-bool multi_host_with_local_ranks(const Topology* t) {
-  if (t == nullptr || t->num_hosts() < 2) return false;
-  return std::any_of(t->ranks_per_host.begin(), t->ranks_per_host.end(), [](int n) { return n > 1; });
+// Then the slow links between hosts carry less than the ring would put on them.
+bool hierarchical_can_help(const Topology& t) {
+  return t.num_hosts() > 1 &&
+         std::any_of(t.ranks_per_host.begin(), t.ranks_per_host.end(), [](int n) { return n > 1; });
 }
-
-}  // namespace
 
 const SelectionThresholds& default_thresholds() {
   static const SelectionThresholds thresholds;
@@ -23,7 +17,7 @@ const SelectionThresholds& default_thresholds() {
 AllreduceKind choose_allreduce(std::size_t bytes, int world_size, const Topology* topology,
                                const SelectionThresholds& thresholds) {
   if (world_size <= 1) return AllreduceKind::native;
-  if (multi_host_with_local_ranks(topology)) {
+  if (topology != nullptr && hierarchical_can_help(*topology)) {
     return bytes >= thresholds.hierarchical_min_bytes ? AllreduceKind::hierarchical
                                                       : AllreduceKind::native;
   }
@@ -35,7 +29,7 @@ AllreduceKind choose_allreduce(std::size_t bytes, int world_size, const Topology
 
 AllgatherKind choose_allgather(std::size_t total_bytes, int world_size, const Topology* topology,
                                const SelectionThresholds& thresholds) {
-  if (world_size > 1 && multi_host_with_local_ranks(topology) &&
+  if (world_size > 1 && topology != nullptr && hierarchical_can_help(*topology) &&
       total_bytes >= thresholds.hierarchical_allgather_min_bytes) {
     return AllgatherKind::hierarchical;
   }

@@ -1,9 +1,8 @@
 #include "allgather_strategy.h"
 
-#include <algorithm>
-
 #include "ringtail/collectives/algorithms/allgather.h"
 #include "ringtail/collectives/algorithms/host_layout.h"
+#include "ringtail/collectives/algorithms/selection.h"
 #include "ringtail/collectives/error.h"
 #include "ringtail/collectives/topology.h"
 
@@ -41,12 +40,6 @@ class AlgorithmAllgather final : public AllgatherStrategy {
   const std::string name_;
 };
 
-// Where a hierarchical allgather can move less between hosts than the flat one.
-bool several_hosts_with_local_ranks(const coll::Topology& t) {
-  return t.num_hosts() > 1 &&
-         std::any_of(t.ranks_per_host.begin(), t.ranks_per_host.end(), [](int n) { return n > 1; });
-}
-
 }  // namespace
 
 std::unique_ptr<AllgatherStrategy> make_allgather_strategy(const Config& config,
@@ -63,7 +56,7 @@ std::unique_ptr<AllgatherStrategy> make_allgather_strategy(const Config& config,
   // Collective over `comm`, like building the layout below: every rank
   // discovers the same topology and so takes the same branch.
   if (config.allgather == AllgatherAlgorithm::automatic &&
-      !several_hosts_with_local_ranks(coll::discover_topology(comm, config.world.hostname))) {
+      !coll::hierarchical_can_help(coll::discover_topology(comm, config.world.hostname))) {
     return std::make_unique<NativeAllgather>(comm);
   }
   const coll::AllgatherKind kind = config.allgather == AllgatherAlgorithm::hierarchical

@@ -27,6 +27,10 @@ struct SelectionThresholds {
 
 const SelectionThresholds& default_thresholds();
 
+// Whether a hierarchical algorithm can move less between hosts than a flat
+// one: several hosts, and some host with several ranks.
+bool hierarchical_can_help(const Topology& topology);
+
 // `topology` may be null (unknown: one host assumed for the ring, never shm,
 // which would fail across hosts). Never returns automatic.
 AllreduceKind choose_allreduce(std::size_t bytes, int world_size, const Topology* topology,
